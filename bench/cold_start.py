@@ -1,0 +1,54 @@
+"""Cold import time of each function, as a ratio to a bare Powertools resolver + boto3 import.
+
+Each sample is a fresh interpreter (as a Lambda cold start is), alternating baseline and function
+so machine noise hits both alike; the figure is the ratio of medians.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+
+from devstack import runtime, template
+
+_TIMED = """
+import sys, time
+sys.path.insert(0, {layer!r}); sys.path.insert(0, {code!r})
+t = time.perf_counter()
+{body}
+print(time.perf_counter() - t)
+"""
+
+BASELINE = """
+import boto3
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+APIGatewayRestResolver()
+"""
+
+
+def _sample(body: str, code_dir: str, env: dict[str, str]) -> float:
+    script = _TIMED.format(layer=str(runtime.LAYER_DIR), code=code_dir, body=body)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def measure(rounds: int = 7) -> list[tuple[str, float, float, float]]:
+    """[(function, baseline median s, function median s, ratio)]."""
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
+           "PYTHONDONTWRITEBYTECODE": "0"}
+    for fn in template.functions().values():
+        env.update(runtime.resolve_environment(fn, {"Table": "bench"}))
+    rows = []
+    for fn in template.functions().values():
+        body = f"import {fn.module}"
+        base, mine = [], []
+        _sample(body, str(fn.code_dir), env)  # warm the bytecode caches for both
+        _sample(BASELINE, str(fn.code_dir), env)
+        for _ in range(rounds):
+            base.append(_sample(BASELINE, str(fn.code_dir), env))
+            mine.append(_sample(body, str(fn.code_dir), env))
+        b, m = statistics.median(base), statistics.median(mine)
+        rows.append((fn.logical_id, b, m, m / b))
+    return rows

@@ -1,0 +1,233 @@
+"""``invoicing-local``: the whole service on this machine, without Docker or an AWS account.
+
+    invoicing-local serve [--port 3000] [--host 127.0.0.1] [--no-seed]
+    invoicing-local invoke FUNCTION -e events/x.json      (like ``sam local invoke``)
+    invoicing-local seed                                  (the demo data, into a running stack)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shlex
+import signal
+import sys
+import traceback
+import warnings
+from contextlib import ExitStack, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+from devstack import local, runtime, seed, server, template
+from devstack.events import function_of_file, target_function
+
+log = logging.getLogger("devstack")
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"invoicing-local: {message}", file=sys.stderr)
+    return code
+
+
+def _curl(base_url: str, demo: seed.Demo) -> str:
+    lines = [
+        f"curl -sS -X POST {shlex.quote(base_url + '/api/v1/invoices')}",
+        *(f"-H {shlex.quote(f'{name}: {value}')}" for name, value in demo.headers().items()),
+        f"-H {shlex.quote('Content-Type: application/json')}",
+        f"-d {shlex.quote(json.dumps(demo.sample_invoice()))}",
+    ]
+    return " \\\n  ".join(lines)
+
+
+def _token_hint(business_id: str) -> str:
+    return f"invoicing-admin create-token --business-id {business_id} --role owner"
+
+
+# ---------------------------------------------------------------------------------------- serve
+def cmd_serve(args: argparse.Namespace) -> int:
+    running = local.running_state()
+    if running is not None:
+        return _fail(f"a local stack is already running at {running.base_url} (pid {running.pid}); stop it first")
+    try:
+        httpd = server.make_server(args.host, args.port)
+    except OSError as error:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}; try --port")
+    with ExitStack() as stack:
+        stack.callback(httpd.server_close)
+        endpoint = args.endpoint_url or stack.enter_context(local.MotoServer()).endpoint_url
+        local.use_endpoint(endpoint, args.table)
+        local.ensure_table(args.table)
+        demo = None
+        if not args.no_seed:
+            try:
+                demo = seed.seed()
+            except seed.SeedError as error:
+                return _fail(f"seeding the demo data failed: {error} (--no-seed starts without it)")
+        url_host = "127.0.0.1" if args.host in ("", "0.0.0.0") else args.host  # noqa: S104 - a comparison
+        base_url = f"http://{url_host}:{httpd.server_port}"
+        path = local.State(endpoint, args.table, base_url, local.REGION, os.getpid()).write()
+        stack.callback(local.remove_state, os.getpid())
+        _banner(base_url, endpoint, args.table, demo, path)
+
+        def _stop(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            httpd.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            print("\nStopping the local stack.", file=sys.stderr, flush=True)
+    return 0
+
+
+def _banner(base_url: str, endpoint: str, table: str, demo: seed.Demo | None, state_file: Path) -> None:
+    out = [
+        "",
+        "DayZero invoicing - local stack",
+        f"  Base URL     {base_url}   (API under {base_url}/api/v1)",
+        f"  Swagger UI   {base_url}/api/v1/docs",
+        f"  OpenAPI      {base_url}/api/v1/openapi.json",
+        f"  DynamoDB     {endpoint}   table {table}",
+        f"  State file   {state_file}",
+    ]
+    if demo is not None:
+        out += [
+            f"  Business id  {demo.business_id}   ({seed.BUSINESS_NAME}, {seed.CURRENCY}, {seed.TIMEZONE})",
+            f"  Token        {demo.token}",
+            f"               (a fresh random token: {_token_hint(demo.business_id)})",
+            "",
+            "Create an invoice:",
+            "",
+            _curl(base_url, demo),
+        ]
+    else:
+        out += ["", "No demo data (--no-seed): create a business and token with invoicing-admin."]
+    out += ["", "Ctrl-C stops the stack; its data lives in memory only.", ""]
+    print("\n".join(out), flush=True)
+
+
+# ---------------------------------------------------------------------------------------- seed
+def cmd_seed(args: argparse.Namespace) -> int:
+    if args.endpoint_url:
+        local.use_endpoint(args.endpoint_url, args.table)
+        local.ensure_table(args.table)
+    else:
+        state = local.running_state()
+        if state is None:
+            return _fail("no local stack is running: `invoicing-local serve` starts one (and seeds it), "
+                         "or pass --endpoint-url of a local DynamoDB")
+        local.use_endpoint(state.endpoint_url, state.table_name, state.region)
+    try:
+        demo = seed.seed()
+    except seed.SeedError as error:
+        return _fail(f"seeding the demo data failed: {error}")
+    print(json.dumps({
+        "created": demo.created, "business_id": demo.business_id, "token": demo.token,
+        "customer_id": demo.customer_id, "variant_id": demo.variant_id, "location_id": demo.location_id,
+    }, indent=2))
+    print(f"A fresh random token: {_token_hint(demo.business_id)}", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- invoke
+def _function_id(name: str) -> str | None:
+    functions = template.functions()
+    for candidate in (name, f"{name}Function"):
+        for logical_id in functions:
+            if logical_id.lower() == candidate.lower():
+                return logical_id
+    return None
+
+
+def _read_event(path: str | None) -> Any:
+    if path is None:
+        return {}
+    text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    return json.loads(text)
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    try:
+        event = _read_event(args.event)
+    except (OSError, ValueError) as error:
+        return _fail(f"cannot read the event {args.event}: {error}", 2)
+    if args.function:
+        function = _function_id(args.function)
+    else:
+        by_name = function_of_file(Path(args.event)) if args.event and args.event != "-" else None
+        function = by_name or target_function(event)
+    if function is None:
+        known = ", ".join(sorted(template.functions()))
+        if args.function:
+            return _fail(f"no function {args.function!r} in template.yaml; functions: {known}", 2)
+        return _fail(f"name the function: the event is for no route of template.yaml; functions: {known}", 2)
+    stdout = sys.stdout
+    code = 0
+    # Lambda's logs go to stderr, so stdout holds the function's result only.
+    with redirect_stdout(sys.stderr), ExitStack() as stack:
+        state = None if args.ephemeral else local.running_state()
+        if state is not None:
+            log.info("invoking against the running local stack (%s)", state.endpoint_url)
+            local.use_endpoint(state.endpoint_url, state.table_name, state.region)
+        else:
+            log.info("no local stack is running: starting a throw-away one with the demo data")
+            try:
+                stack.enter_context(local.ephemeral_stack())
+            except seed.SeedError as error:
+                return _fail(f"seeding the demo data failed: {error}")
+        try:
+            result = runtime.invoke(function, event)
+        except Exception as error:  # noqa: BLE001 - reported as Lambda reports a function error
+            traceback.print_exc()
+            result = {"errorMessage": str(error), "errorType": type(error).__name__,
+                      "stackTrace": traceback.format_tb(error.__traceback__)}
+            code = 1
+    stdout.write(json.dumps(result, default=str) + "\n")
+    stdout.flush()
+    return code
+
+
+# ---------------------------------------------------------------------------------------- main
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="invoicing-local", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API on this machine (moto in process, demo data)")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--no-seed", action="store_true", help="start without the demo data")
+    serve.add_argument("--endpoint-url", help="use this DynamoDB endpoint (e.g. DynamoDB Local) instead of moto")
+    serve.add_argument("--table", default=local.LOCAL_TABLE, help="table name (created from template.yaml)")
+    serve.set_defaults(run=cmd_serve)
+
+    inv = sub.add_parser("invoke", help="run one function of template.yaml with an event, like sam local invoke")
+    inv.add_argument("function", nargs="?",
+                     help="logical id in template.yaml, e.g. InvoicesFunction (default: from the event file's "
+                          "name, see events/README.md, or the event's route)")
+    inv.add_argument("-e", "--event", help="event JSON file ('-' reads stdin; default: {})")
+    inv.add_argument("--ephemeral", action="store_true",
+                     help="use a throw-away stack even when a local stack is running")
+    inv.set_defaults(run=cmd_invoke)
+
+    sd = sub.add_parser("seed", help="load the demo data into the running local stack (idempotent)")
+    sd.add_argument("--endpoint-url", help="a local DynamoDB endpoint instead of the running stack")
+    sd.add_argument("--table", default=local.LOCAL_TABLE)
+    sd.set_defaults(run=cmd_seed)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    # Metrics are disabled locally; Powertools still warns on every invocation without any.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

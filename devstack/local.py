@@ -1,0 +1,156 @@
+"""The local stack's AWS side: moto's server in this process (loopback, random port), the table
+from template.yaml, and the state file through which other commands (``invoke``, ``seed``, the
+admin CLI) find a running stack.
+
+boto3 reaches the emulated services through its own ``AWS_ENDPOINT_URL``: the functions' code
+has no local switch of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from devstack import runtime, template
+
+REGION = "us-east-1"
+LOCAL_TABLE = "dayzero-invoicing-local"
+# moto accepts any credentials; fixed fake ones keep real ones from ever reaching a local server.
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+log = logging.getLogger("devstack")
+
+
+def state_path() -> Path:
+    """``.devstack/state.json`` in the project (gitignored); ``DEVSTACK_STATE_FILE`` overrides it."""
+    override = os.environ.get("DEVSTACK_STATE_FILE")
+    return Path(override) if override else template.ROOT / ".devstack" / "state.json"
+
+
+@dataclass(frozen=True)
+class State:
+    endpoint_url: str
+    table_name: str
+    base_url: str | None = None
+    region: str = REGION
+    pid: int | None = None
+
+    def write(self) -> Path:
+        path = state_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        tmp.replace(path)
+        return path
+
+
+def read_state() -> State | None:
+    try:
+        raw = json.loads(state_path().read_text())
+        return State(**{k: raw[k] for k in ("endpoint_url", "table_name", "base_url", "region", "pid") if k in raw})
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def remove_state(pid: int) -> None:
+    """Remove the state file if it is the one process ``pid`` wrote."""
+    state = read_state()
+    if state is not None and state.pid == pid:
+        state_path().unlink(missing_ok=True)
+
+
+def reachable(endpoint_url: str, table_name: str, region: str = REGION) -> bool:
+    """Whether ``endpoint_url`` answers and holds ``table_name`` (a quick check, no retries)."""
+    import boto3
+    from botocore.config import Config
+
+    try:
+        boto3.client(
+            "dynamodb", endpoint_url=endpoint_url, region_name=region,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=Config(connect_timeout=1, read_timeout=3, retries={"max_attempts": 1}),
+        ).describe_table(TableName=table_name)
+    except Exception:  # noqa: BLE001 - any failure means "not a usable stack"
+        return False
+    return True
+
+
+def running_state() -> State | None:
+    """The state of a local stack that is running now, if any."""
+    state = read_state()
+    return state if state is not None and reachable(state.endpoint_url, state.table_name, state.region) else None
+
+
+def reset_clients() -> None:
+    """Forget cached settings and boto3 clients so the next call reads the environment afresh."""
+    from invoicing.settings import settings
+    from invoicing.storage.table import client
+
+    settings.cache_clear()
+    client.cache_clear()
+
+
+def use_endpoint(endpoint_url: str, table_name: str, region: str = REGION) -> None:
+    """Point boto3 (``AWS_ENDPOINT_URL``, fake credentials, region) and every function's
+    environment (from template.yaml, ``Table`` resolved to ``table_name``) at a local endpoint."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_DYNAMODB"):
+        os.environ.pop(name, None)
+    os.environ.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=endpoint_url, AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    runtime.apply_environment({"Table": table_name})
+    reset_clients()
+
+
+def ensure_table(table_name: str) -> bool:
+    """Create the template's table unless it exists; True when it was created."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb")
+    try:
+        dynamodb.describe_table(TableName=table_name)
+        return False
+    except dynamodb.exceptions.ResourceNotFoundException:
+        template.create_table(dynamodb, table_name)
+        return True
+
+
+class MotoServer:
+    """moto's ``ThreadedMotoServer`` on loopback, on a free port the OS picks."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        from moto.server import ThreadedMotoServer
+
+        # Werkzeug logs every request moto serves; the stack's own log is enough.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
+        self.endpoint_url = ""
+
+    def __enter__(self) -> MotoServer:
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        log.info("moto listening on %s", self.endpoint_url)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.stop()
+
+
+@contextmanager
+def ephemeral_stack(*, seed_demo: bool = True, table_name: str = LOCAL_TABLE) -> Iterator[str]:
+    """A throw-away stack for one command: moto, the table, every function's environment and
+    (by default) the demo data. Yields moto's endpoint URL."""
+    with MotoServer() as moto:
+        use_endpoint(moto.endpoint_url, table_name)
+        ensure_table(table_name)
+        if seed_demo:
+            from devstack import seed
+
+            seed.seed()
+        yield moto.endpoint_url

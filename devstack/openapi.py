@@ -1,0 +1,128 @@
+"""The one OpenAPI document, merged from every function's Powertools resolver.
+
+Each ``functions/<group>/app.py`` that defines a resolver named ``app`` contributes its routes
+(Powertools ``OpenAPIMerge``); nothing keeps a second, hand-written route list. The result is
+checked in as ``functions/docs/openapi.json``, inside the docs function's CodeUri, which serves
+it. ``make openapi`` rewrites it; ``--check`` (CI) fails when the checked-in copy is stale.
+
+    python -m devstack.openapi            # write functions/docs/openapi.json
+    python -m devstack.openapi --check    # exit 1 with a diff if it differs from the handlers
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import sys
+import warnings
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
+
+from devstack.template import ROOT
+
+FUNCTIONS = ROOT / "functions"
+DOCUMENT = FUNCTIONS / "docs" / "openapi.json"
+RESOLVER_NAME = "app"
+TITLE = "DayZero Invoicing API"
+DESCRIPTION = """\
+The DayZero invoices API: invoices, customers and inventory of one business.
+
+Every call carries `Authorization: Bearer dz_<secret>` and `x-business-id: <business uuid>`.
+A missing, unknown, revoked or expired token answers 401; a business the token's user is not a
+member of answers 404 "Business not found"; a `viewer` writing answers 403.
+
+Successes are `{"success": true, "message", "code", "data"}`; errors 400/401/403/404/409 are
+`{"detail": "...", "code": "..."}`; 422 is a pydantic-style `{"detail": [{"loc", "msg", "type",
+"input", "ctx"}]}`. Money is integer cents, dates `YYYY-MM-DD`, timestamps ISO 8601 UTC."""
+
+SECURITY_SCHEMES = {
+    "bearerToken": HTTPBearer(
+        bearerFormat="dz_<secret>",
+        description="An API token (`dz_...`), created with `invoicing-admin`; revocable, optionally expiring.",
+    ),
+    "businessId": APIKey.model_validate({
+        "in": APIKeyIn.header,
+        "name": "x-business-id",
+        "description": "The UUID of the business the call acts on; the token's user must be a member of it.",
+    }),
+}
+# Both together on every operation (one requirement object = AND).
+SECURITY: list[dict[str, list[str]]] = [{"bearerToken": [], "businessId": []}]
+
+
+def handler_files() -> list[Path]:
+    """``functions/*/app.py`` files that assign a module-level ``app`` (the authorizer has none)."""
+    found = []
+    for path in sorted(FUNCTIONS.glob("*/app.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+                node, ast.AnnAssign) else []
+            if any(isinstance(t, ast.Name) and t.id == RESOLVER_NAME for t in targets):
+                found.append(path)
+                break
+    return found
+
+
+def _api_version() -> str:
+    try:
+        return version("dayzero-invoicing")
+    except PackageNotFoundError:  # running from a tree that is not installed
+        return "0.0.0"
+
+
+def generate() -> str:
+    """The merged document as JSON text (stable for the same handlers and library versions)."""
+    merge = OpenAPIMerge(
+        title=TITLE,
+        version=_api_version(),
+        description=DESCRIPTION,
+        security_schemes=SECURITY_SCHEMES,  # type: ignore[arg-type]  # models of the SecurityScheme union
+        security=SECURITY,
+        on_conflict="error",  # one route in two functions is a mistake, not a merge choice
+    )
+    # discover() only recognises Powertools' own resolver classes by name (not InvoicingApi), so it
+    # is called for its project root (module names like functions.invoices.app) and every handler
+    # file is added explicitly.
+    merge.discover(FUNCTIONS, pattern="*/app.py", resolver_name=RESOLVER_NAME, project_root=ROOT)
+    for path in handler_files():
+        merge.add_file(path)
+    with warnings.catch_warnings():
+        # Powertools reports a handler it cannot import as a warning and leaves it out; a document
+        # missing a function must fail instead.
+        warnings.filterwarnings("error", message=r"(?s).*Failed to load")
+        warnings.filterwarnings("error", message=r"(?s).*final schema has no paths")
+        return merge.get_openapi_json_schema() + "\n"
+
+
+def check() -> int:
+    current = generate()
+    stored = DOCUMENT.read_text(encoding="utf-8") if DOCUMENT.exists() else ""
+    if current == stored:
+        print(f"{DOCUMENT.relative_to(ROOT)} is up to date")
+        return 0
+    diff = list(difflib.unified_diff(stored.splitlines(), current.splitlines(), "checked in", "from the handlers",
+                                     lineterm="", n=2))
+    print("\n".join(diff[:200]) + ("\n... (diff truncated)" if len(diff) > 200 else ""))
+    print(f"\n{DOCUMENT.relative_to(ROOT)} is stale: the handlers changed the API. Run `make openapi` and commit it.",
+          file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="compare with the checked-in copy instead of writing it")
+    args = parser.parse_args(argv)
+    if args.check:
+        return check()
+    DOCUMENT.write_text(generate(), encoding="utf-8")
+    print(f"wrote {DOCUMENT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Run a template function's handler in this process, as Lambda would.
+
+Each function's ``app.py`` is imported under its own module name (they are all called ``app``),
+with the environment template.yaml gives it, and called with a Lambda-like context.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from devstack import template
+
+LAYER_DIR = template.ROOT / "layers" / "shared"
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    function_version: str = "$LATEST"
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 29_000
+
+
+def resolve_environment(fn: template.Function, physical: dict[str, str]) -> dict[str, str]:
+    """The function's environment with !Ref resolved: resources from ``physical``, parameters
+    from their defaults."""
+    params = template.load().get("Parameters", {})
+    env = {}
+    for name, value in fn.environment.items():
+        if isinstance(value, dict) and "Ref" in value:
+            ref = value["Ref"]
+            value = physical[ref] if ref in physical else params[ref]["Default"]
+        env[name] = str(value)
+    return env
+
+
+def apply_environment(physical: dict[str, str]) -> None:
+    """Set every function's environment in this process (they agree on shared names)."""
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    for fn in template.functions().values():
+        os.environ.update(resolve_environment(fn, physical))
+    if str(LAYER_DIR) not in sys.path:
+        sys.path.insert(0, str(LAYER_DIR))
+
+
+_import_lock = threading.Lock()
+# One lock per function: like one warm Lambda container each, a function handles one event at a
+# time (Powertools resolvers keep the current event on the module-level app).
+_function_locks: dict[str, threading.Lock] = {}
+
+
+def handler(logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
+    with _import_lock:
+        return _import_handler(logical_id)
+
+
+@cache
+def _import_handler(logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
+    functions = template.functions()
+    if logical_id not in functions:
+        raise KeyError(f"{logical_id} is not a function of template.yaml (functions: {', '.join(sorted(functions))})")
+    fn = functions[logical_id]
+    path = fn.code_dir / f"{fn.module}.py"
+    spec = importlib.util.spec_from_file_location(f"functions_{logical_id}_{fn.module}", path)
+    assert spec and spec.loader, f"cannot import {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]
+        raise
+    return getattr(module, fn.handler)  # type: ignore[no-any-return]
+
+
+def invoke(logical_id: str, event: dict[str, Any]) -> Any:
+    function = handler(logical_id)
+    with _function_locks.setdefault(logical_id, threading.Lock()):
+        return function(event, LambdaContext(function_name=logical_id))

@@ -1,0 +1,115 @@
+"""Customers API: create, list (paged, searchable), read, update, soft-delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from invoicing.domain.models import Customer
+from invoicing.http.api import InvoicingApi
+from invoicing.http.envelope import Envelope, Page, documented, ok
+from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
+from invoicing.http.types import Uuid
+from invoicing.operations import customers
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = InvoicingApi()
+
+CustomerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                         Field(description="Customer's name", examples=["Jane Doe"])]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
+                      # one @, something on each side, a dot in the domain, no spaces
+                      pattern=r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"),
+    Field(description="Billing email address", examples=["jane@example.com"]),
+]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
+                  Field(examples=["+1 555 0100"])]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+                    Field(examples=["1 Main St, Springfield"])]
+CustomerId = Annotated[Uuid, Path(description="The customer's UUID")]
+
+
+class CustomerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: CustomerName
+    email: Email
+    phone: Phone | None = None
+    address: Address | None = None
+
+
+class CustomerUpdate(BaseModel):
+    """Only the fields sent change. ``phone``/``address`` may be null to clear them; ``name`` and
+    ``email`` may be left out but not cleared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Typed without None on purpose: an explicit null is a 422, leaving the field out keeps it.
+    name: CustomerName = None  # type: ignore[assignment]
+    email: Email = None  # type: ignore[assignment]
+    phone: Phone | None = None
+    address: Address | None = None
+
+
+@app.post("/api/v1/customers", status_code=201, responses=documented(201), summary="Create customer",
+          tags=["customers"])
+def create_customer(body: Annotated[CustomerCreate, Body()]) -> Envelope[Customer]:
+    customer = customers.create_customer(app.caller.business_id, **body.model_dump())
+    metrics.add_metric(name="CustomerCreated", unit=MetricUnit.Count, value=1)
+    return ok(customer, code="customer.created", message="Customer created")
+
+
+@app.get("/api/v1/customers", responses=documented(200), summary="List customers", tags=["customers"],
+         description="Customers of the business that are not deleted, newest first by default.")
+def list_customers(
+    search: Annotated[str | None, Query(max_length=200, description="Case-insensitive part of name or email")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    direction: Direction = None,
+    descending: Descending = True,
+    include_total_count: IncludeTotal = False,
+    sort_by: SortByCreated = "created_at",
+) -> Envelope[Page[Customer]]:
+    request = page_request(limit, cursor, direction, descending, include_total_count)
+    page, items = customers.list_customers(app.caller.business_id, request, search=search)
+    return ok(page.as_dict(items), code="customer.list", message="Customers retrieved")
+
+
+@app.get("/api/v1/customers/<customer_id>", responses=documented(200, 404), summary="Get customer",
+         tags=["customers"])
+def get_customer(customer_id: CustomerId) -> Envelope[Customer]:
+    customer = customers.get_customer(app.caller.business_id, customer_id)
+    return ok(customer, code="customer.retrieved", message="Customer retrieved")
+
+
+@app.put("/api/v1/customers/<customer_id>", responses=documented(200, 404, 409), summary="Update customer",
+         tags=["customers"])
+def update_customer(customer_id: CustomerId, body: Annotated[CustomerUpdate, Body()]) -> Envelope[Customer]:
+    customer = customers.update_customer(app.caller.business_id, customer_id, body.model_dump(exclude_unset=True))
+    return ok(customer, code="customer.updated", message="Customer updated")
+
+
+@app.delete("/api/v1/customers/<customer_id>", status_code=204, responses=documented(204, 404),
+            summary="Delete customer", tags=["customers"],
+            description="Soft delete: the customer disappears from reads, lists and new invoices; invoices already "
+                        "written keep its name and email.")
+def delete_customer(customer_id: CustomerId) -> Response[None]:
+    customers.delete_customer(app.caller.business_id, customer_id)
+    return Response(status_code=204, body="")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,175 @@
+"""Inventory API: the catalog (products, variants), stock locations, stock levels and adjustments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from invoicing.domain.models import Adjustment, Location, Product, StockLevel, Variant
+from invoicing.http.api import InvoicingApi
+from invoicing.http.envelope import Envelope, Page, documented, ok
+from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
+from invoicing.http.types import Cents, Integer, Uuid
+from invoicing.operations import inventory
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = InvoicingApi()
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Sku = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^\S+$"),
+    Field(description="Stock keeping unit, unique per business (case-insensitive), no spaces",
+          examples=["TSHIRT-RED-M"]),
+]
+LocationCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
+    Field(description="Short code of the location", examples=["WH1"]),
+]
+
+
+def _not_zero(change: int) -> int:
+    if change == 0:
+        raise ValueError("quantity_change must not be 0: send a positive number to add stock, negative to remove")
+    return change
+
+
+QuantityChange = Annotated[
+    Integer,
+    Field(ge=-(10**12), le=10**12, description="Units to add (> 0) or remove (< 0); never 0"),
+    AfterValidator(_not_zero),
+]
+
+
+class ProductCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[Label, Field(examples=["T-shirt"])]
+    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class VariantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: Annotated[Uuid, Field(description="The product this variant belongs to")]
+    name: Annotated[Label, Field(examples=["Red, M"])]
+    sku: Sku
+    unit_price: Annotated[Cents, Field(description="Catalog price in cents, in the business's default currency")]
+
+
+class LocationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[Label, Field(examples=["Main warehouse"])]
+    code: LocationCode
+    is_default: Annotated[bool, Field(description="Make this the business's default location (the business's "
+                                                  "first location always becomes the default)")] = False
+
+
+class AdjustmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    variant_id: Uuid
+    location_id: Annotated[Uuid | None, Field(description="Default: the business's default location")] = None
+    quantity_change: QuantityChange
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+                      Field(examples=["Received shipment"])]
+
+
+@app.post("/api/v1/inventory/products", status_code=201, responses=documented(201), summary="Create product",
+          tags=["inventory"])
+def create_product(body: Annotated[ProductCreate, Body()]) -> Envelope[Product]:
+    product = inventory.create_product(app.caller.business_id, **body.model_dump())
+    metrics.add_metric(name="ProductCreated", unit=MetricUnit.Count, value=1)
+    return ok(product, code="product.created", message="Product created")
+
+
+@app.get("/api/v1/inventory/products", responses=documented(200), summary="List products", tags=["inventory"])
+def list_products(limit: Limit = 50, cursor: Cursor = None, direction: Direction = None, descending: Descending = True,
+                  include_total_count: IncludeTotal = False, sort_by: SortByCreated = "created_at",
+                  ) -> Envelope[Page[Product]]:
+    request = page_request(limit, cursor, direction, descending, include_total_count)
+    page, items = inventory.list_products(app.caller.business_id, request)
+    return ok(page.as_dict(items), code="product.list", message="Products retrieved")
+
+
+@app.post("/api/v1/inventory/products/variants", status_code=201, responses=documented(201, 404, 409),
+          summary="Create variant", tags=["inventory"],
+          description="A sellable variant of a product. 404 if the product is unknown; 409 if the SKU is already "
+                      "used in this business.")
+def create_variant(body: Annotated[VariantCreate, Body()]) -> Envelope[Variant]:
+    variant = inventory.create_variant(app.caller.business_id, **body.model_dump())
+    metrics.add_metric(name="VariantCreated", unit=MetricUnit.Count, value=1)
+    return ok(variant, code="variant.created", message="Variant created")
+
+
+@app.get("/api/v1/inventory/products/variants", responses=documented(200, 404), summary="List variants",
+         tags=["inventory"])
+def list_variants(
+    product_id: Annotated[Uuid | None, Query(description="Only this product's variants")] = None,
+    limit: Limit = 50, cursor: Cursor = None, direction: Direction = None, descending: Descending = True,
+    include_total_count: IncludeTotal = False, sort_by: SortByCreated = "created_at",
+) -> Envelope[Page[Variant]]:
+    request = page_request(limit, cursor, direction, descending, include_total_count)
+    page, items = inventory.list_variants(app.caller.business_id, request, product_id=product_id)
+    return ok(page.as_dict(items), code="variant.list", message="Variants retrieved")
+
+
+@app.post("/api/v1/inventory/locations", status_code=201, responses=documented(201, 409), summary="Create location",
+          tags=["inventory"])
+def create_location(body: Annotated[LocationCreate, Body()]) -> Envelope[Location]:
+    location = inventory.create_location(app.caller.business_id, **body.model_dump())
+    metrics.add_metric(name="LocationCreated", unit=MetricUnit.Count, value=1)
+    return ok(location, code="location.created", message="Location created")
+
+
+@app.get("/api/v1/inventory/locations", responses=documented(200), summary="List locations", tags=["inventory"])
+def list_locations(limit: Limit = 50, cursor: Cursor = None, direction: Direction = None,
+                   descending: Descending = True, include_total_count: IncludeTotal = False,
+                   sort_by: SortByCreated = "created_at") -> Envelope[Page[Location]]:
+    request = page_request(limit, cursor, direction, descending, include_total_count)
+    page, items = inventory.list_locations(app.caller.business_id, request)
+    return ok(page.as_dict(items), code="location.list", message="Locations retrieved")
+
+
+@app.get("/api/v1/inventory/levels", responses=documented(200, 404), summary="List stock levels",
+         tags=["inventory"],
+         description="On-hand quantities per variant and location. Filter by variant, by location, or both; a "
+                     "variant never stocked at a location has no level.")
+def list_levels(
+    variant_id: Annotated[Uuid | None, Query(description="Only this variant's levels")] = None,
+    location_id: Annotated[Uuid | None, Query(description="Only the levels at this location")] = None,
+    limit: Limit = 50, cursor: Cursor = None, direction: Direction = None, descending: Descending = True,
+    include_total_count: IncludeTotal = False,
+) -> Envelope[Page[StockLevel]]:
+    request = page_request(limit, cursor, direction, descending, include_total_count)
+    page, items = inventory.list_levels(app.caller.business_id, request, variant_id=variant_id,
+                                        location_id=location_id)
+    return ok(page.as_dict(items), code="stock_level.list", message="Stock levels retrieved")
+
+
+@app.post("/api/v1/inventory/adjustments", status_code=201, responses=documented(201, 400, 404, 409),
+          summary="Adjust stock", tags=["inventory"],
+          description="Add or remove stock of a variant at a location (default: the business's default location). "
+                      "409 if it would take on-hand stock below zero.")
+def create_adjustment(body: Annotated[AdjustmentCreate, Body()]) -> Envelope[Adjustment]:
+    adjustment = inventory.adjust_stock(app.caller.business_id, variant_id=body.variant_id,
+                                        location_id=body.location_id, quantity_change=body.quantity_change,
+                                        reason=body.reason)
+    metrics.add_metric(name="StockAdjusted", unit=MetricUnit.Count, value=1)
+    return ok(adjustment, code="stock.adjusted", message="Stock adjusted")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,118 @@
+"""The records of the service. Each is both what the table stores and what the API returns."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Currency = Literal["USD", "CAD", "AUD", "EUR", "GBP"]
+Role = Literal["owner", "admin", "member", "viewer"]
+InvoiceStatus = Literal["draft", "open", "partially_paid", "manual_paid", "stripe_paid", "void", "uncollectible"]
+
+
+class Business(BaseModel):
+    id: str
+    name: str
+    currency: Currency
+    timezone: str = "UTC"
+    default_location_id: str | None = None
+    created_at: str
+
+
+class Customer(BaseModel):
+    id: str
+    business_id: str
+    name: str
+    email: str
+    phone: str | None = None
+    address: str | None = None
+    deleted: bool = False
+    created_at: str
+    updated_at: str
+
+
+class Product(BaseModel):
+    id: str
+    business_id: str
+    name: str
+    description: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class Variant(BaseModel):
+    id: str
+    business_id: str
+    product_id: str
+    name: str
+    sku: str
+    unit_price: int = Field(description="Catalog price in cents, in the business's default currency")
+    created_at: str
+    updated_at: str
+
+
+class Location(BaseModel):
+    id: str
+    business_id: str
+    name: str
+    code: str
+    is_default: bool = False
+    created_at: str
+
+
+class StockLevel(BaseModel):
+    variant_id: str
+    location_id: str
+    quantity: int
+    updated_at: str
+
+
+class Adjustment(BaseModel):
+    id: str
+    variant_id: str
+    location_id: str
+    quantity_change: int
+    reason: str
+    quantity_after: int
+    created_at: str
+
+
+class LineItem(BaseModel):
+    id: str
+    variant_id: str | None = Field(description="null for a custom line")
+    description: str
+    quantity: int
+    unit_price: int = Field(description="Cents, copied onto the invoice when the line was written")
+    amount: int = Field(description="quantity * unit_price, in cents")
+    location_id: str | None = None
+    delayed_charge_id: str | None = None
+
+
+class Invoice(BaseModel):
+    id: str
+    business_id: str
+    created_at: str
+    updated_at: str
+    status: InvoiceStatus
+    currency: Currency
+    total: int
+    total_paid: int = 0
+    balance_due: int
+    description: str | None = None
+    customer_id: str
+    customer_name: str
+    customer_email: str
+    issue_date: str
+    due_date: str
+    line_items: list[LineItem]
+    fulfillment_location_id: str | None = None
+    pdf_url: str | None = None
+    number: str | None = None
+    delivered: bool = False
+    delivered_on: str | None = None
+    hosted_invoice_url: str | None = None
+    paid_on: str | None = None
+    journal_entries: list[dict] = Field(default_factory=list)
+    payments: list[dict] = Field(default_factory=list)
+    recurring_template_id: str | None = None

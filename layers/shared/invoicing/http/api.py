@@ -1,0 +1,97 @@
+"""The resolver every API function uses, and who is calling.
+
+The API Gateway authorizer has already authenticated the token and checked that its user is a
+member of the business in ``x-business-id`` (a non-member is denied, which the gateway answers
+as 404 "Business not found"). What is left for the function: roles, and bodies Powertools would
+otherwise turn into a 500 (a base64 body that is not UTF-8, multipart without a boundary).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from invoicing.http.errors import detail, register_error_handlers
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ROLES = ("owner", "admin", "member", "viewer")
+
+
+@dataclass(frozen=True)
+class Caller:
+    business_id: str
+    user_id: str
+    role: str
+
+
+def caller_of(event: dict[str, Any]) -> Caller | None:
+    context = (event.get("requestContext") or {}).get("authorizer") or {}
+    business_id, user_id, role = context.get("business_id"), context.get("user_id"), context.get("role")
+    if not business_id or not user_id or role not in ROLES:
+        return None
+    return Caller(business_id=str(business_id), user_id=str(user_id), role=str(role))
+
+
+def _header(event: dict[str, Any], name: str) -> str:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return value or ""
+    return ""
+
+
+def _guard(event: dict[str, Any]) -> Response | None:
+    """Answer the request here when it must never reach a route: no caller, a viewer writing, or
+    a body that is not readable JSON text."""
+    caller = caller_of(event)
+    if caller is None:
+        return detail(401, "Not authenticated", "not_authenticated")
+    method = str(event.get("httpMethod", "")).upper()
+    if method in WRITE_METHODS and caller.role == "viewer":
+        return detail(403, "Not enough permissions", "forbidden")
+    body = event.get("body")
+    if method not in WRITE_METHODS or body in (None, ""):
+        return None
+    content_type = _header(event, "content-type").strip().lower()
+    if content_type and not content_type.startswith("application/json"):
+        return detail(415, f"Unsupported content type '{content_type}': send the body as application/json",
+                      "unsupported_media_type")
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return detail(400, "The request body is not valid base64-encoded UTF-8 text", "body_not_utf8")
+    return None
+
+
+class InvoicingApi(APIGatewayRestResolver):
+    """Powertools' REST resolver with validation on, the contract's error bodies, and the guard."""
+
+    def __init__(self) -> None:
+        super().__init__(enable_validation=True)
+        register_error_handlers(self)
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        rejection = _guard(event)
+        if rejection is not None:
+            return _as_proxy_response(rejection)
+        return super().resolve(event, context)
+
+    @property
+    def caller(self) -> Caller:
+        found = caller_of(self.current_event.raw_event)
+        assert found is not None, "resolve() answers 401 before any route runs without a caller"
+        return found
+
+
+def _as_proxy_response(response: Response) -> dict[str, Any]:
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": response.headers.get("Content-Type", "application/json")},
+        "multiValueHeaders": {},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }

@@ -1,0 +1,38 @@
+"""Customers: create, read, change, soft-delete, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invoicing.domain.clock import now_iso
+from invoicing.domain.ids import uuid7
+from invoicing.domain.models import Customer
+from invoicing.storage import customers as store
+from invoicing.storage.paging import Page, PageRequest
+
+
+def create_customer(business_id: str, *, name: str, email: str, phone: str | None = None,
+                    address: str | None = None) -> Customer:
+    now = now_iso()
+    customer = Customer(id=uuid7(), business_id=business_id, name=name, email=email, phone=phone, address=address,
+                        created_at=now, updated_at=now)
+    store.put_new(customer)
+    return customer
+
+
+def get_customer(business_id: str, customer_id: str) -> Customer:
+    return store.get(business_id, customer_id)
+
+
+def update_customer(business_id: str, customer_id: str, changes: dict[str, Any]) -> Customer:
+    """``changes``: only the fields the client sent; ``None`` clears phone or address."""
+    allowed = {k: v for k, v in changes.items() if k in ("name", "email", "phone", "address")}
+    return store.update(business_id, customer_id, allowed, now_iso())
+
+
+def delete_customer(business_id: str, customer_id: str) -> None:
+    store.soft_delete(business_id, customer_id, now_iso())
+
+
+def list_customers(business_id: str, request: PageRequest, *, search: str | None = None) -> tuple[Page, list[Customer]]:
+    return store.list_page(business_id, request, search=search.strip() or None if search else None)

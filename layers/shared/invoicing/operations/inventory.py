@@ -1,0 +1,76 @@
+"""The catalog (products, variants), stock locations, stock levels and adjustments."""
+
+from __future__ import annotations
+
+from invoicing.domain.clock import now_iso
+from invoicing.domain.ids import uuid7
+from invoicing.domain.models import Adjustment, Location, Product, StockLevel, Variant
+from invoicing.errors import BadRequest
+from invoicing.storage import catalog, locations, lookup, stock
+from invoicing.storage.paging import Page, PageRequest
+
+
+def create_product(business_id: str, *, name: str, description: str | None = None) -> Product:
+    now = now_iso()
+    product = Product(id=uuid7(), business_id=business_id, name=name, description=description, created_at=now,
+                      updated_at=now)
+    catalog.put_product(product)
+    return product
+
+
+def list_products(business_id: str, request: PageRequest) -> tuple[Page, list[Product]]:
+    return catalog.list_products(business_id, request)
+
+
+def create_variant(business_id: str, *, product_id: str, name: str, sku: str, unit_price: int) -> Variant:
+    """404 if the product is not this business's, 409 if the SKU is taken (case-insensitively)."""
+    now = now_iso()
+    variant = Variant(id=uuid7(), business_id=business_id, product_id=product_id, name=name, sku=sku,
+                      unit_price=unit_price, created_at=now, updated_at=now)
+    catalog.put_variant(variant)
+    return variant
+
+
+def list_variants(business_id: str, request: PageRequest, *, product_id: str | None = None
+                  ) -> tuple[Page, list[Variant]]:
+    if product_id and not catalog.product_exists(business_id, product_id):
+        raise catalog.product_not_found(product_id)
+    return catalog.list_variants(business_id, request, product_id=product_id)
+
+
+def create_location(business_id: str, *, name: str, code: str, is_default: bool = False) -> Location:
+    location = Location(id=uuid7(), business_id=business_id, name=name, code=code, is_default=is_default,
+                        created_at=now_iso())
+    return locations.create(location)
+
+
+def list_locations(business_id: str, request: PageRequest) -> tuple[Page, list[Location]]:
+    return locations.list_page(business_id, request)
+
+
+def list_levels(business_id: str, request: PageRequest, *, variant_id: str | None = None,
+                location_id: str | None = None) -> tuple[Page, list[StockLevel]]:
+    """404 for a variant or location filter that is not this business's."""
+    if variant_id or location_id:
+        found = lookup.fetch(business_id, variants=[variant_id] if variant_id else [],
+                             locations=[location_id] if location_id else [])
+        if variant_id:
+            found.require_variant(variant_id)
+        if location_id:
+            found.require_location(location_id)
+    return stock.list_levels(business_id, request, variant_id=variant_id, location_id=location_id)
+
+
+def adjust_stock(business_id: str, *, variant_id: str, quantity_change: int, reason: str,
+                 location_id: str | None = None) -> Adjustment:
+    """Add (> 0) or remove (< 0) stock at a location, the business's default when none is given."""
+    found = lookup.fetch(business_id, variants=[variant_id], locations=[location_id] if location_id else [])
+    found.require_variant(variant_id)
+    if location_id is None:
+        location_id = found.business.default_location_id
+        if location_id is None:
+            raise BadRequest("No location_id given and the business has no default location: create a location "
+                             "first or pass location_id", code="no_default_location")
+    else:
+        found.require_location(location_id)
+    return stock.adjust(business_id, uuid7(), variant_id, location_id, quantity_change, reason, now_iso())

@@ -1,0 +1,1 @@
+"""Everything that knows the DynamoDB table: keys, the client, one repository per aggregate."""

@@ -1,0 +1,123 @@
+"""Customer items: ``BIZ#<b> / CUSTOMER#<id>``.
+
+A deleted customer stays in the table (``deleted = true``): invoices already written keep their
+copy of its name and email, while reads, updates, lists and new invoices treat it as missing.
+Every change is conditional on the item's ``version``, so two concurrent updates never lose one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invoicing.domain.clock import now_iso
+from invoicing.domain.models import Customer
+from invoicing.errors import Conflict, NotFound
+from invoicing.storage import keys
+from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
+from invoicing.storage.table import client, deserialize, key, serialize, table_name, value
+
+_ATTEMPTS = 5
+_VISIBLE = "(attribute_not_exists(deleted) OR deleted = :false)"
+
+
+def not_found(customer_id: str) -> NotFound:
+    return NotFound(f"Customer {customer_id} not found", code="customer_not_found")
+
+
+def search_text(customer: Customer) -> str:
+    """What ``search`` matches: name and email, lower-cased (DynamoDB's contains() is case-sensitive)."""
+    return f"{customer.name}\n{customer.email}".lower()
+
+
+def item_of(customer: Customer, *, version: int = 1) -> dict[str, Any]:
+    return {
+        keys.PK: keys.business(customer.business_id),
+        keys.SK: keys.customer(customer.id),
+        **customer.model_dump(),
+        "search_text": search_text(customer),
+        "version": version,
+    }
+
+
+def put_new(customer: Customer) -> None:
+    client().put_item(TableName=table_name(), Item=serialize(item_of(customer)),
+                      ConditionExpression="attribute_not_exists(PK)")
+
+
+def _read(business_id: str, customer_id: str) -> dict[str, Any] | None:
+    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.customer(customer_id)),
+                            ConsistentRead=True)
+    item = deserialize(got["Item"]) if "Item" in got else None
+    return item
+
+
+def get(business_id: str, customer_id: str) -> Customer:
+    item = _read(business_id, customer_id)
+    if item is None:
+        raise not_found(customer_id)
+    return Customer.model_validate(item)
+
+
+def _version_condition(item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    if "version" in item:
+        return "version = :version", {":version": value(item["version"])}
+    return "attribute_not_exists(version)", {}  # written before versions existed (e.g. a seed)
+
+
+def update(business_id: str, customer_id: str, changes: dict[str, Any], now: str) -> Customer:
+    """Apply ``changes`` (field -> value; ``None`` clears an optional field) and return the result."""
+    for _ in range(_ATTEMPTS):
+        item = _read(business_id, customer_id)
+        if item is None:
+            raise not_found(customer_id)
+        updated = Customer.model_validate({**item, **changes, "updated_at": now})
+        condition, values = _version_condition(item)
+        args: dict[str, Any] = {
+            "TableName": table_name(),
+            "Item": serialize(item_of(updated, version=int(item.get("version", 0)) + 1)),
+            "ConditionExpression": f"attribute_exists(PK) AND {condition}",
+        }
+        if values:
+            args["ExpressionAttributeValues"] = values
+        try:
+            client().put_item(**args)
+        except client().exceptions.ConditionalCheckFailedException:
+            continue  # changed (or deleted) since we read it: read again
+        return updated
+    raise Conflict(f"Customer {customer_id} is being changed by another request; retry", code="concurrent_update")
+
+
+def soft_delete(business_id: str, customer_id: str, now: str) -> None:
+    try:
+        client().update_item(
+            TableName=table_name(),
+            Key=key(keys.business(business_id), keys.customer(customer_id)),
+            UpdateExpression="SET deleted = :true, deleted_at = :now, updated_at = :now, "
+                             "version = if_not_exists(version, :zero) + :one",
+            ConditionExpression=f"attribute_exists(PK) AND {_VISIBLE}",
+            ExpressionAttributeValues={":true": value(True), ":false": value(False), ":now": value(now),
+                                       ":zero": value(0), ":one": value(1)},
+        )
+    except client().exceptions.ConditionalCheckFailedException:
+        raise not_found(customer_id) from None
+
+
+def list_page(business_id: str, request: PageRequest, *, search: str | None = None) -> tuple[Page, list[Customer]]:
+    """A page of the business's customers that are not deleted, optionally only those whose name or
+    email contains ``search`` (case-insensitive)."""
+    expression, values = _VISIBLE, {":false": value(False)}
+    if search:
+        expression += " AND contains(search_text, :search)"
+        values[":search"] = value(search.lower())
+    page = query_page(Partition.of(business_id, keys.CUSTOMER), request, Filter(expression, values=values))
+    return page, [Customer.model_validate(item) for item in page.items]
+
+
+def put_customer(business_id: str, customer_id: str, *, name: str, email: str, phone: str | None = None,
+                 address: str | None = None, now: str | None = None) -> Customer:
+    """Write a new customer with a caller-chosen id (seed data, admin tools); the API assigns its own."""
+    at = now or now_iso()
+    customer = Customer(id=customer_id, business_id=business_id, name=name, email=email, phone=phone, address=address,
+                        created_at=at, updated_at=at)
+    put_new(customer)
+    return customer

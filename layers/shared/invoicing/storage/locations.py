@@ -1,0 +1,67 @@
+"""Stock locations (``LOCATION#<id>``) and the business's default location.
+
+The default is recorded twice: ``default_location_id`` on the business item (what invoices and
+adjustments read) and ``is_default`` on the location item (what the list shows). Both change in
+one transaction, conditional on the default the writer read, so two concurrent "make me the
+default" requests cannot leave two locations marked default.
+"""
+
+from __future__ import annotations
+
+from invoicing.domain.models import Location
+from invoicing.errors import Conflict, NotFound
+from invoicing.storage import auth, keys, transactions
+from invoicing.storage.paging import Page, PageRequest, Partition, query_page
+
+_ATTEMPTS = 5
+
+
+def not_found(location_id: str) -> NotFound:
+    return NotFound(f"Location {location_id} not found", code="location_not_found")
+
+
+def item_of(location: Location) -> dict:
+    return {keys.PK: keys.business(location.business_id), keys.SK: keys.location(location.id),
+            **location.model_dump()}
+
+
+def create(location: Location) -> Location:
+    """Write a new location. It becomes the default if it asks to, or if the business has none yet;
+    the previous default then stops being one. Returns the location as stored."""
+    business_pk = keys.business(location.business_id)
+    mark_previous = True  # False once we know the previous default's item is missing
+    for _ in range(_ATTEMPTS):
+        previous = auth.get_business(location.business_id).default_location_id
+        stored = location.model_copy(update={"is_default": location.is_default or previous is None})
+        actions = [transactions.put(item_of(stored))]
+        if stored.is_default:
+            same_default = ("default_location_id = :previous" if previous
+                            else "attribute_not_exists(default_location_id)")
+            actions.append(transactions.update(
+                business_pk, keys.BUSINESS_SK, "SET default_location_id = :new",
+                condition=f"attribute_exists(PK) AND {same_default}",
+                values={":new": stored.id, **({":previous": previous} if previous else {})},
+            ))
+            if previous and mark_previous:
+                actions.append(transactions.update(
+                    business_pk, keys.location(previous), "SET is_default = :false",
+                    condition="attribute_exists(PK)", values={":false": False},
+                ))
+        else:  # the default we read must still be the default (a concurrent first location may be taking it)
+            actions.append(transactions.check(business_pk, keys.BUSINESS_SK, "default_location_id = :previous",
+                                              values={":previous": previous}))
+        try:
+            transactions.transact(actions)
+        except transactions.Cancelled as cancelled:
+            if cancelled.failed(0):
+                raise Conflict(f"Location {location.id} already exists", code="location_exists") from None
+            if cancelled.failed(2) and not cancelled.failed(1):
+                mark_previous = False
+            continue  # the default changed since we read it: read again
+        return stored
+    raise Conflict("Locations are being changed by another request; retry", code="concurrent_update")
+
+
+def list_page(business_id: str, request: PageRequest) -> tuple[Page, list[Location]]:
+    page = query_page(Partition.of(business_id, keys.LOCATION), request)
+    return page, [Location.model_validate(item) for item in page.items]

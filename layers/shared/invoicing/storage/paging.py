@@ -1,0 +1,183 @@
+"""One list page = one DynamoDB Query, with opaque cursors in both directions.
+
+A cursor carries the key of the page's edge item. It is checked against the partition and sort
+key prefix of the list being read, so a forged cursor or one from another business or another
+list is a 400, never somebody else's data.
+
+A list may carry a ``Filter`` (a DynamoDB FilterExpression, e.g. hide soft-deleted items or a
+search). DynamoDB applies ``Limit`` before the filter, so a filtered page may take more than one
+Query to fill; pages stay exact (``limit`` items unless the list ends) and cursors stay item keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from invoicing.errors import BadRequest
+from invoicing.storage import keys
+from invoicing.storage.table import client, deserialize, table_name
+
+Direction = Literal["next", "prev"]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = 50
+    cursor: str | None = None
+    direction: Direction | None = None  # None: the way the cursor was issued
+    descending: bool = True
+    include_total: bool = False
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Where a list lives: a partition value and a sort key prefix, on the table or GSI1."""
+
+    business_pk: str
+    pk: str
+    sk_prefix: str
+    index: str | None = None
+
+    @classmethod
+    def of(cls, business_id: str, sk_prefix: str) -> Partition:
+        return cls(keys.business(business_id), keys.business(business_id), sk_prefix)
+
+    @classmethod
+    def on_gsi1(cls, business_id: str, pk: str, sk_prefix: str) -> Partition:
+        return cls(keys.business(business_id), pk, sk_prefix, keys.GSI1)
+
+    @property
+    def pk_name(self) -> str:
+        return keys.GSI1PK if self.index == keys.GSI1 else keys.PK
+
+    @property
+    def sk_name(self) -> str:
+        return keys.GSI1SK if self.index == keys.GSI1 else keys.SK
+
+    def key_names(self) -> tuple[str, ...]:
+        return (keys.PK, keys.SK, self.pk_name, self.sk_name) if self.index else (keys.PK, keys.SK)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A FilterExpression over a list's items; ``values`` are typed AttributeValues ({"S": ...})."""
+
+    expression: str
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    total: int | None
+    limit: int
+    next_cursor: str | None
+    prev_cursor: str | None
+    has_next: bool
+    has_prev: bool
+
+    def as_dict(self, items: list[Any]) -> dict[str, Any]:
+        return {
+            "items": items,
+            "total": self.total,
+            "limit": self.limit,
+            "next_cursor": self.next_cursor,
+            "prev_cursor": self.prev_cursor,
+            "has_next": self.has_next,
+            "has_prev": self.has_prev,
+        }
+
+
+def _encode(item: dict[str, Any], where: Partition, direction: Direction) -> str:
+    edge = {name: item[name] for name in where.key_names()}
+    raw = json.dumps({"k": edge, "d": direction}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, where: Partition) -> tuple[dict[str, Any], Direction]:
+    invalid = BadRequest("Invalid cursor: pass back a next_cursor or prev_cursor from this list", code="invalid_cursor")
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise invalid from None
+    if not isinstance(decoded, dict) or not isinstance(decoded.get("k"), dict) \
+            or decoded.get("d") not in ("next", "prev"):
+        raise invalid
+    edge = decoded["k"]
+    names = where.key_names()
+    if set(edge) != set(names) or not all(isinstance(edge[n], str) and len(edge[n]) < 512 for n in names):
+        raise invalid
+    if edge[where.pk_name] != where.pk or not edge[where.sk_name].startswith(where.sk_prefix):
+        raise invalid
+    if edge[keys.PK] != where.business_pk:
+        raise invalid
+    return {n: {"S": edge[n]} for n in names}, decoded["d"]
+
+
+def _count(where: Partition, filter_: Filter | None = None) -> int:
+    total, start = 0, None
+    while True:
+        args = _query_args(where, filter_)
+        if start:
+            args["ExclusiveStartKey"] = start
+        out = client().query(Select="COUNT", **args)
+        total += out["Count"]
+        start = out.get("LastEvaluatedKey")
+        if not start:
+            return total
+
+
+def _query_args(where: Partition, filter_: Filter | None = None) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+        "ExpressionAttributeNames": {"#pk": where.pk_name, "#sk": where.sk_name},
+        "ExpressionAttributeValues": {":pk": {"S": where.pk}, ":prefix": {"S": where.sk_prefix}},
+    }
+    if where.index:
+        args["IndexName"] = where.index
+    if filter_ is not None:
+        args["FilterExpression"] = filter_.expression
+        args["ExpressionAttributeNames"].update(filter_.names)
+        args["ExpressionAttributeValues"].update(filter_.values)
+    return args
+
+
+def query_page(where: Partition, request: PageRequest, filter_: Filter | None = None) -> Page:
+    start, direction = (None, "next") if not request.cursor else _decode(request.cursor, where)
+    direction = (request.direction or direction) if request.cursor else "next"
+    forward = not request.descending
+    args = _query_args(where, filter_)
+    args["Limit"] = request.limit + 1  # one extra item tells whether another page exists
+    args["ScanIndexForward"] = forward if direction == "next" else not forward
+    rows: list[dict[str, Any]] = []
+    resume = start
+    while True:  # without a filter this runs once: one Query per page
+        if resume:
+            args["ExclusiveStartKey"] = resume
+        out = client().query(**args)
+        rows.extend(deserialize(i) for i in out.get("Items", []))
+        resume = out.get("LastEvaluatedKey")
+        if filter_ is None or len(rows) > request.limit or not resume:
+            break
+    more = len(rows) > request.limit
+    rows = rows[: request.limit]
+    if direction == "prev":
+        rows.reverse()
+        has_prev, has_next = more, True
+    else:
+        has_next, has_prev = more, start is not None
+    return Page(
+        items=rows,
+        total=_count(where, filter_) if request.include_total else None,
+        limit=request.limit,
+        next_cursor=_encode(rows[-1], where, "next") if rows and has_next else None,
+        prev_cursor=_encode(rows[0], where, "prev") if rows and has_prev else None,
+        has_next=has_next,
+        has_prev=has_prev,
+    )

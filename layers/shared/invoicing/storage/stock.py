@@ -1,0 +1,90 @@
+"""Stock levels (``STOCK#<variant>#<location>``, also on GSI1 under their location) and adjustments.
+
+An adjustment and the level it changes are written in one transaction, conditional on the
+quantity that was read: the stored level is always the sum of its adjustments, never negative,
+and each adjustment records the exact ``quantity_after`` even under concurrent changes (a
+writer that lost the race reads again).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invoicing.domain.models import Adjustment, StockLevel
+from invoicing.errors import Conflict
+from invoicing.storage import keys, transactions
+from invoicing.storage.paging import Page, PageRequest, Partition, query_page
+from invoicing.storage.table import client, deserialize, key, table_name
+
+_ATTEMPTS = 8
+
+
+def get_quantity(business_id: str, variant_id: str, location_id: str) -> int | None:
+    """The on-hand quantity, or None if this variant never had stock at this location."""
+    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.stock(variant_id,
+                            location_id)), ConsistentRead=True, ProjectionExpression="quantity")
+    return int(deserialize(got["Item"])["quantity"]) if "Item" in got else None
+
+
+def level_action(business_id: str, variant_id: str, location_id: str, *, current: int | None, after: int,
+                 now: str) -> dict[str, Any]:
+    """The TransactWriteItems action that moves a level from ``current`` (None: no level item yet)
+    to ``after``; it fails if somebody changed the level in between. For any transaction that
+    moves stock (adjustments, and invoice delivery)."""
+    business_pk, sk = keys.business(business_id), keys.stock(variant_id, location_id)
+    if current is None:
+        level = StockLevel(variant_id=variant_id, location_id=location_id, quantity=after, updated_at=now)
+        return transactions.put({
+            keys.PK: business_pk, keys.SK: sk,
+            keys.GSI1PK: keys.stock_at_location(business_id, location_id),
+            keys.GSI1SK: keys.stock_at_location_sk(variant_id),
+            "business_id": business_id, **level.model_dump(),
+        })
+    return transactions.update(business_pk, sk, "SET quantity = :after, updated_at = :now",
+                               condition="quantity = :current",
+                               values={":after": after, ":now": now, ":current": current})
+
+
+def adjust(business_id: str, adjustment_id: str, variant_id: str, location_id: str, quantity_change: int,
+           reason: str, now: str) -> Adjustment:
+    """Change on-hand stock by ``quantity_change``; 409 if it would go below zero."""
+    for _ in range(_ATTEMPTS):
+        current = get_quantity(business_id, variant_id, location_id)
+        on_hand = current or 0
+        after = on_hand + quantity_change
+        if after < 0:
+            raise Conflict(
+                f"Not enough stock: {on_hand} on hand at location {location_id}, "
+                f"so {-quantity_change} cannot be removed",
+                code="insufficient_stock",
+            )
+        adjustment = Adjustment(id=adjustment_id, variant_id=variant_id, location_id=location_id,
+                                quantity_change=quantity_change, reason=reason, quantity_after=after, created_at=now)
+        try:
+            transactions.transact([
+                level_action(business_id, variant_id, location_id, current=current, after=after, now=now),
+                transactions.put({keys.PK: keys.business(business_id), keys.SK: keys.adjustment(adjustment_id),
+                                  "business_id": business_id, **adjustment.model_dump()}),
+            ])
+        except transactions.Cancelled as cancelled:
+            if cancelled.failed(1):
+                raise Conflict(f"Adjustment {adjustment_id} already exists", code="adjustment_exists") from None
+            continue  # the level changed since we read it: read again
+        return adjustment
+    raise Conflict("Stock of this variant is being changed by other requests; retry", code="concurrent_update")
+
+
+def list_levels(business_id: str, request: PageRequest, *, variant_id: str | None = None,
+                location_id: str | None = None) -> tuple[Page, list[StockLevel]]:
+    """Levels of one variant (everywhere), of one location (every variant), of one pair, or all."""
+    if location_id and not variant_id:
+        where = Partition.on_gsi1(business_id, keys.stock_at_location(business_id, location_id), keys.STOCK)
+    elif variant_id and location_id:
+        # IDs are fixed-length UUIDs, so this prefix is exactly the one level's key
+        where = Partition.of(business_id, keys.stock(variant_id, location_id))
+    elif variant_id:
+        where = Partition.of(business_id, keys.stock_of_variant(variant_id))
+    else:
+        where = Partition.of(business_id, keys.STOCK)
+    page = query_page(where, request)
+    return page, [StockLevel.model_validate(item) for item in page.items]

@@ -1,0 +1,68 @@
+"""The DynamoDB client (one per container, created on first use) and item (de)serialisation.
+
+Endpoints, retries and region come from boto3's own configuration (``AWS_ENDPOINT_URL``,
+``AWS_ENDPOINT_URL_DYNAMODB``, ``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS``, ``AWS_REGION``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from invoicing.settings import settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@cache
+def client() -> DynamoDBClient:
+    return boto3.client("dynamodb")
+
+
+def table_name() -> str:
+    return settings().table_name
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        raise TypeError("floats are never stored: money is integer cents")
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    """A plain dict to DynamoDB's typed form; ``None`` attributes are left out."""
+    return {k: _serializer.serialize(v) for k, v in _to_dynamo(item).items()}
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def value(v: Any) -> dict[str, Any]:
+    return _serializer.serialize(_to_dynamo(v))

@@ -1,0 +1,69 @@
+"""TransactWriteItems with the cancellation reasons made usable.
+
+When a transaction is cancelled DynamoDB says, per action and in order, why: ``ConditionalCheckFailed``
+for a failed condition, ``None`` for an action that was fine. Callers map the failed action to
+the answer (the product of a new variant is missing: 404; its SKU is taken: 409).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from invoicing.storage.table import client, key, serialize, table_name, value
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+class Cancelled(Exception):
+    """The transaction was cancelled; ``reasons[i]`` is the code for action ``i`` (or ``"None"``)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(f"transaction cancelled: {reasons}")
+        self.reasons = reasons
+
+    def failed(self, index: int) -> bool:
+        return index < len(self.reasons) and self.reasons[index] == CONDITION_FAILED
+
+    @property
+    def only_conditions(self) -> bool:
+        """Every failure is a failed condition (not a conflict with another transaction in flight)."""
+        return all(reason in (CONDITION_FAILED, "None") for reason in self.reasons)
+
+
+def transact(actions: Sequence[dict[str, Any]]) -> None:
+    """Write all ``actions`` or none; raise ``Cancelled`` with the per-action reasons."""
+    try:
+        client().transact_write_items(TransactItems=list(actions))  # type: ignore[arg-type]
+    except client().exceptions.TransactionCanceledException as error:
+        reasons = [str(r.get("Code", "None")) for r in error.response.get("CancellationReasons", [])]
+        raise Cancelled(reasons) from None
+
+
+def put(item: dict[str, Any], *, new: bool = True) -> dict[str, Any]:
+    action: dict[str, Any] = {"TableName": table_name(), "Item": serialize(item)}
+    if new:
+        action["ConditionExpression"] = "attribute_not_exists(PK)"
+    return {"Put": action}
+
+
+def check(pk: str, sk: str, condition: str = "attribute_exists(PK)", *,
+          values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A ConditionCheck action (the default: the item exists); ``values`` are plain Python values."""
+    action: dict[str, Any] = {"TableName": table_name(), "Key": key(pk, sk), "ConditionExpression": condition}
+    if values:
+        action["ExpressionAttributeValues"] = {k: value(v) for k, v in values.items()}
+    return {"ConditionCheck": action}
+
+
+def update(pk: str, sk: str, expression: str, *, condition: str | None = None,
+           names: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An Update action; ``values`` are plain Python values (serialised here)."""
+    action: dict[str, Any] = {"TableName": table_name(), "Key": key(pk, sk), "UpdateExpression": expression}
+    if condition:
+        action["ConditionExpression"] = condition
+    if names:
+        action["ExpressionAttributeNames"] = names
+    if values:
+        action["ExpressionAttributeValues"] = {k: value(v) for k, v in values.items()}
+    return {"Update": action}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The body of `make test`: every check CI runs, in order, each timed. A failing check does not
+# stop the later ones (one CI run reports everything); the exit status is non-zero if any failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export SAM_CLI_TELEMETRY=0
+# sam validate and cfn-lint need a region; dummy credentials keep anything from looking further.
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
+
+PYTEST_ARGS=${PYTEST_ARGS:-"-n auto"}
+summary=()
+failed=()
+
+phase() {
+    local name=$1
+    shift
+    echo
+    echo "==> ${name}: $*"
+    local start=$SECONDS status=0
+    "$@" || status=$?
+    local took=$((SECONDS - start))
+    if ((status == 0)); then
+        summary+=("$(printf '  %-22s %4ds  ok' "$name" "$took")")
+    else
+        summary+=("$(printf '  %-22s %4ds  FAILED (exit %d)' "$name" "$took" "$status")")
+        failed+=("$name")
+    fi
+}
+
+report() {
+    echo
+    echo "==> make test: time per phase"
+    printf '%s\n' "${summary[@]}"
+    echo "  total                  $((SECONDS))s"
+}
+
+# Both venvs install in parallel; nothing else can run without them, so a failure here stops.
+phase install make --no-print-directory -j2 --output-sync=target install sam PYTHON="${PYTHON:-python3}"
+if ((${#failed[@]})); then
+    report
+    exit 1
+fi
+
+phase "ruff check" .venv/bin/ruff check .
+phase mypy .venv/bin/mypy
+phase cfn-lint .venv/bin/cfn-lint template.yaml
+phase "sam validate --lint" .sam-venv/bin/sam validate --lint
+phase "sam validate" .sam-venv/bin/sam validate --region us-east-1
+phase "openapi drift" .venv/bin/python -m devstack.openapi --check
+# shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
+phase pytest .venv/bin/pytest $PYTEST_ARGS
+
+report
+if ((${#failed[@]})); then
+    echo "FAILED: ${failed[*]}"
+    exit 1
+fi
+echo "All checks passed."

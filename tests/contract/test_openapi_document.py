@@ -1,0 +1,90 @@
+"""The checked-in OpenAPI document is the one the handlers generate, describes exactly the
+template's routes, and is what the public docs function serves."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from devstack import gateway, openapi, template
+
+DOCS_FUNCTION = "DocsFunction"
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+@pytest.fixture(scope="module")
+def generated() -> str:
+    return openapi.generate()
+
+
+@pytest.fixture(scope="module")
+def document(generated: str) -> dict[str, Any]:
+    return json.loads(generated)
+
+
+def test_the_checked_in_document_is_up_to_date(generated: str) -> None:
+    stored = openapi.DOCUMENT.read_text(encoding="utf-8") if openapi.DOCUMENT.exists() else ""
+    assert generated == stored, (
+        f"{openapi.DOCUMENT.relative_to(template.ROOT)} differs from what the handlers generate: "
+        "run `make openapi` and commit the result")
+
+
+def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
+    validate(document)
+    assert document["info"]["title"] == "DayZero Invoicing API"
+
+
+def test_the_document_describes_exactly_the_template_routes(document: dict[str, Any]) -> None:
+    documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item
+                  if method in METHODS}
+    # The docs function's own routes are public plumbing, left out of the document.
+    routed = {(r.method, r.path) for r in template.api_routes() if r.function != DOCS_FUNCTION}
+    assert documented == routed, (f"only in the document: {sorted(documented - routed)}; "
+                                  f"only in template.yaml: {sorted(routed - documented)}")
+
+
+def test_every_operation_requires_the_token_and_the_business_header(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearerToken"] == {**schemes["bearerToken"], "type": "http", "scheme": "bearer"}
+    assert schemes["businessId"] == {**schemes["businessId"], "type": "apiKey", "in": "header",
+                                     "name": "x-business-id"}
+    assert document["security"] == [{"bearerToken": [], "businessId": []}]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert operation.get("security", document["security"]) == document["security"], (method, path)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/openapi.json", "/api/v1/docs"])
+def test_the_docs_routes_are_public_and_not_documented(path: str, document: dict[str, Any]) -> None:
+    assert path not in document["paths"]
+    route, _ = template.match_route("GET", path) or (None, None)
+    assert route is not None and route.function == DOCS_FUNCTION and not route.authorized
+
+
+def test_the_docs_function_serves_the_document_without_credentials() -> None:
+    reply = gateway.request("GET", "/api/v1/openapi.json")
+    assert reply.status == 200
+    assert reply.headers["Content-Type"].startswith("application/json")
+    served = reply.json()
+    assert served == {**json.loads(openapi.DOCUMENT.read_text(encoding="utf-8")), "servers": [{"url": "/"}]}
+
+
+def test_behind_api_gateway_s_own_host_the_server_is_the_stage() -> None:
+    reply = gateway.request("GET", "/api/v1/openapi.json",
+                            headers={"Host": "abcdef1234.execute-api.us-east-1.amazonaws.com"})
+    assert reply.json()["servers"] == [{"url": "/prod"}]
+
+
+def test_the_docs_function_serves_swagger_ui_offline() -> None:
+    reply = gateway.request("GET", "/api/v1/docs")
+    assert reply.status == 200
+    assert reply.headers["Content-Type"].startswith("text/html")
+    page = reply.body
+    assert "SwaggerUIBundle(" in page and "<style>" in page
+    assert "https://" not in page.split("<script>", 1)[0], "no stylesheet or script from the internet"
+    assert '"title": "DayZero Invoicing API"' in page, "the document is inlined as the page's spec"
+    as_json = gateway.request("GET", "/api/v1/docs", query="format=json")
+    assert as_json.status == 200 and as_json.json()["info"]["title"] == "DayZero Invoicing API"
