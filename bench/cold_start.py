@@ -10,16 +10,21 @@ import os
 import statistics
 import subprocess
 import sys
+import sysconfig
 
 from devstack import runtime, template
 
+# Lambda's python path: the function's code, then its layer, then the dependencies; `-S` keeps
+# this venv's .pth files (the editable install's finder) out, as they are in Lambda.
 _TIMED = """
 import sys, time
-sys.path.insert(0, {layer!r}); sys.path.insert(0, {code!r})
+sys.path[:0] = [{code!r}, {layer!r}, {site!r}]
 t = time.perf_counter()
 {body}
 print(time.perf_counter() - t)
 """
+
+SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 
 BASELINE = """
 import boto3
@@ -29,8 +34,12 @@ APIGatewayRestResolver()
 
 
 def _sample(body: str, code_dir: str, env: dict[str, str]) -> float:
-    script = _TIMED.format(layer=str(runtime.LAYER_DIR), code=code_dir, body=body)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    script = _TIMED.format(layer=str(runtime.LAYER_DIR), code=code_dir, site=SITE_PACKAGES, body=body)
+    lambda_env = {**env, "LAMBDA_TASK_ROOT": code_dir, "AWS_LAMBDA_FUNCTION_NAME": "bench",
+                  "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"}
+    out = subprocess.run(  # noqa: S603 - our own interpreter running our own script
+        [sys.executable, "-S", "-c", script], capture_output=True, text=True, check=True, env=lambda_env
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 

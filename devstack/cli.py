@@ -225,7 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("botocore").setLevel(logging.WARNING)
     # Metrics are disabled locally; Powertools still warns on every invocation without any.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except KeyboardInterrupt:  # Ctrl-C before serving started (e.g. while seeding): cleanup ran already
+        return 130
     return code
 
 

@@ -18,6 +18,7 @@ import sys
 import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
@@ -96,7 +97,22 @@ def generate() -> str:
         # missing a function must fail instead.
         warnings.filterwarnings("error", message=r"(?s).*Failed to load")
         warnings.filterwarnings("error", message=r"(?s).*final schema has no paths")
-        return merge.get_openapi_json_schema() + "\n"
+        merge.get_openapi_schema()
+    _check_components_agree(merge._schemas)
+    return merge.get_openapi_json_schema() + "\n"
+
+
+def _check_components_agree(schemas: list[dict[str, Any]]) -> None:
+    """OpenAPIMerge keeps the last of two same-named components; two functions defining one name
+    differently would silently document one of them wrong."""
+    seen: dict[tuple[str, str], Any] = {}
+    for schema in schemas:
+        for kind, components in schema.get("components", {}).items():
+            for name, definition in components.items():
+                first = seen.setdefault((kind, name), definition)
+                if first != definition:
+                    raise ValueError(f"components.{kind}.{name} is defined differently by two functions: "
+                                     "rename one of the models")
 
 
 def check() -> int:

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from devstack import gateway
 from invoicing.domain.clock import today_in
 from invoicing.errors import NotFound
 from invoicing.storage import auth
-
-from devstack import gateway
 
 BUSINESS_ID = "0195f1a0-0000-7000-8000-000000000001"
 BUSINESS_NAME = "DayZero Demo Co"
@@ -34,18 +33,24 @@ PRODUCT_ID = "0195f1a0-0000-7000-8000-0000000000d1"
 VARIANT_ID = "0195f1a0-0000-7000-8000-0000000000e1"
 LOCATION_ID = "0195f1a0-0000-7000-8000-0000000000f1"
 
-CUSTOMER = {"name": "Northwind Traders", "email": "billing@northwind.example.com"}
-MORE_CUSTOMERS = [
+CUSTOMER: dict[str, Any] = {"name": "Northwind Traders", "email": "billing@northwind.example.com"}
+MORE_CUSTOMERS: list[dict[str, Any]] = [
     {"name": "Contoso Ltd", "email": "accounts@contoso.example.com"},
     {"name": "Fabrikam Inc", "email": "ap@fabrikam.example.com"},
 ]
-PRODUCT = {"name": "Organic Coffee Beans"}
-VARIANT = {"name": "Whole Bean 1 kg", "sku": "COF-WB-1KG", "unit_price": 2400}
-SECOND_VARIANT = {"name": "Ground 1 kg", "sku": "COF-GR-1KG", "unit_price": 2200}
-LOCATION = {"name": "Main Warehouse", "code": "MAIN", "is_default": True}
-SECOND_LOCATION = {"name": "Downtown Store", "code": "STORE", "is_default": False}
+PRODUCT: dict[str, Any] = {"name": "Organic Coffee Beans"}
+VARIANT: dict[str, Any] = {"name": "Whole Bean 1 kg", "sku": "COF-WB-1KG", "unit_price": 2400}
+SECOND_VARIANT: dict[str, Any] = {"name": "Ground 1 kg", "sku": "COF-GR-1KG", "unit_price": 2200}
+LOCATION: dict[str, Any] = {"name": "Main Warehouse", "code": "MAIN", "is_default": True}
+SECOND_LOCATION: dict[str, Any] = {"name": "Downtown Store", "code": "STORE", "is_default": False}
 # (variant, location) -> units on hand
 STOCK = {("main", "main"): 120, ("main", "store"): 24, ("second", "main"): 60, ("second", "store"): 12}
+# Pending for the demo customer, so events/delayed_charges-pending.json has something to sum.
+DELAYED_CHARGES: list[dict[str, Any]] = [
+    {"customer_id": CUSTOMER_ID, "amount": 4500, "description": "Espresso machine servicing",
+     "service_date": "2026-01-15"},
+    {"customer_id": CUSTOMER_ID, "type": "credit", "amount": 1200, "description": "Refund for a damaged bag"},
+]
 
 
 class SeedError(RuntimeError):
@@ -88,7 +93,7 @@ def _api(method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     if reply.status >= 300:
         raise SeedError(f"{method} {path} answered {reply.status}: {reply.body[:500]}")
     data = (reply.json() or {}).get("data")
-    if not isinstance(data, dict) or ("id" not in data and "variant_id" not in data):
+    if not isinstance(data, dict) or "id" not in data:
         raise SeedError(f"{method} {path} answered {reply.status} without a record: {reply.body[:500]}")
     return data
 
@@ -118,6 +123,8 @@ def seed() -> Demo:
     _fixed_records()
     for customer in MORE_CUSTOMERS:
         _api("POST", "/api/v1/customers", customer)
+    for charge in DELAYED_CHARGES:
+        _api("POST", "/api/v1/delayed-charges", charge)
     second_variant = _api("POST", "/api/v1/inventory/products/variants", {"product_id": PRODUCT_ID, **SECOND_VARIANT})
     second_location = _api("POST", "/api/v1/inventory/locations", SECOND_LOCATION)
     variants = {"main": VARIANT_ID, "second": second_variant["id"]}

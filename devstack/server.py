@@ -132,8 +132,12 @@ class Front(BaseHTTPRequestHandler):
         headers.setdefault("X-Forwarded-Proto", "http")
         headers.setdefault("X-Forwarded-For", self.client_address[0])
         headers.setdefault("X-Forwarded-Port", str(self.server.server_address[1]))  # type: ignore[index]
-        reply = gateway.request(method, path, headers=headers, body=body, query=query, is_base64=is_base64,
-                                propagate=False)
+        try:
+            reply = gateway.request(method, path, headers=headers, body=body, query=query, is_base64=is_base64,
+                                    propagate=False)
+        except Exception:
+            log.exception("the local gateway failed on %s %s", method, path)
+            reply = gateway.gateway_reply("BAD_GATEWAY")
         self._send(reply, head=head)
 
     def _send(self, reply: gateway.Reply, *, head: bool = False, close: bool = False) -> None:

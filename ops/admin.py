@@ -21,6 +21,7 @@ import sys
 from typing import Any, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
+
 from invoicing.domain.clock import is_time_zone
 from invoicing.domain.models import Currency, Role
 from invoicing.errors import DomainError

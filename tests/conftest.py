@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from devstack import gateway  # noqa: E402
-from devstack.emulated import FAKE_CREDENTIALS, Tenant, create_tenant, emulated_aws  # noqa: E402
+from devstack import gateway
+from devstack.emulated import FAKE_CREDENTIALS, Tenant, create_tenant, emulated_aws
 
 os.environ.update(FAKE_CREDENTIALS)
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -10,13 +10,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
 from invoicing.domain.models import Customer
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
 from invoicing.http.types import Uuid
 from invoicing.operations import customers
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 logger = Logger()
 tracer = Tracer()
@@ -93,7 +94,9 @@ def get_customer(customer_id: CustomerId) -> Envelope[Customer]:
 
 
 @app.put("/api/v1/customers/<customer_id>", responses=documented(200, 404, 409), summary="Update customer",
-         tags=["customers"])
+         tags=["customers"],
+         description="Partial update: fields left out keep their value; phone or address null clears it. A deleted "
+                     "customer is a 404.")
 def update_customer(customer_id: CustomerId, body: Annotated[CustomerUpdate, Body()]) -> Envelope[Customer]:
     customer = customers.update_customer(app.caller.business_id, customer_id, body.model_dump(exclude_unset=True))
     return ok(customer, code="customer.updated", message="Customer updated")

@@ -9,13 +9,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
 from invoicing.domain.models import Adjustment, Location, Product, StockLevel, Variant
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
 from invoicing.http.types import Cents, Integer, Uuid
 from invoicing.operations import inventory
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 logger = Logger()
 tracer = Tracer()

@@ -88,3 +88,10 @@ def test_the_docs_function_serves_swagger_ui_offline() -> None:
     assert '"title": "DayZero Invoicing API"' in page, "the document is inlined as the page's spec"
     as_json = gateway.request("GET", "/api/v1/docs", query="format=json")
     assert as_json.status == 200 and as_json.json()["info"]["title"] == "DayZero Invoicing API"
+
+
+def test_two_functions_defining_one_model_name_differently_fail_the_generation() -> None:
+    same = {"components": {"schemas": {"Customer": {"type": "object"}}}}
+    openapi._check_components_agree([same, same])
+    with pytest.raises(ValueError, match="Customer"):
+        openapi._check_components_agree([same, {"components": {"schemas": {"Customer": {"type": "string"}}}}])

@@ -1,6 +1,8 @@
 """The one-command local stack, over real HTTP: ``python -m devstack serve`` in its own process,
 exercised with ``requests`` (and ``curl``, when installed) and the admin CLI, as a user would."""
 
+# ruff: noqa: S603 - the tests run this project's own commands
+
 from __future__ import annotations
 
 import json

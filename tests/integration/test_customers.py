@@ -202,6 +202,33 @@ def test_update_validates_what_it_is_sent(api: Api, body: dict[str, Any], loc: t
     assert api.get(f"{CUSTOMERS}/{created['id']}").json()["data"] == created
 
 
+def test_concurrent_updates_never_lose_one(api: Api, monkeypatch: Any) -> None:
+    # Given another request that changes the phone between this update's read and its write
+    from invoicing.storage import customers as store
+
+    created = create(api, phone="555 0100")
+    real_read = store._read
+    reads: list[int] = []
+
+    def racing_read(business_id: str, customer_id: str) -> dict[str, Any] | None:
+        item = real_read(business_id, customer_id)
+        reads.append(1)
+        if len(reads) == 1:
+            monkeypatch.setattr(store, "_read", real_read)
+            store.update(business_id, customer_id, {"phone": "999"}, "2030-01-01T00:00:00.000Z")
+            monkeypatch.setattr(store, "_read", racing_read)
+        return item
+
+    monkeypatch.setattr(store, "_read", racing_read)
+    # When
+    reply = api.put(f"{CUSTOMERS}/{created['id']}", {"name": "Renamed"})
+    # Then the update was retried on the fresh record: both changes are there
+    assert reply.status == 200, reply.body
+    assert (reply.json()["data"]["name"], reply.json()["data"]["phone"]) == ("Renamed", "999")
+    assert len(reads) == 2
+    assert api.get(f"{CUSTOMERS}/{created['id']}").json()["data"]["phone"] == "999"
+
+
 # ---------------------------------------------------------------- soft delete
 
 def test_delete_answers_204_without_a_body_and_the_customer_is_gone(api: Api) -> None:

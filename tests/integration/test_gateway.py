@@ -153,7 +153,8 @@ def test_a_base64_proxy_answer_is_decoded(api, monkeypatch):
     payload = b"\x89PNG\r\n"
     answer = {"statusCode": 200, "headers": {"Content-Type": "image/png"},
               "body": base64.b64encode(payload).decode(), "isBase64Encoded": True}
-    monkeypatch.setattr(runtime, "invoke", lambda fid, event: answer if fid == "CustomersFunction" else real(fid, event))
+    monkeypatch.setattr(runtime, "invoke",
+                        lambda fid, event: answer if fid == "CustomersFunction" else real(fid, event))
     reply = api.get(CUSTOMERS)
     assert reply.status == 200 and reply.content == payload
 

@@ -261,6 +261,46 @@ def test_a_new_default_location_takes_over_from_the_previous_one(api: Api) -> No
     assert main["is_default"] is True  # it was, until DEPOT took over
 
 
+def test_a_default_changed_concurrently_is_read_again(api: Api, monkeypatch: Any) -> None:
+    # Given a first read of the business from before another location became the default
+    from invoicing.storage import auth, locations
+
+    real_get = auth.get_business
+    stale = real_get(api.tenant.business_id)  # no default yet
+    main = location(api, "MAIN")
+    reads: list[str] = []
+
+    def stale_once(business_id: str) -> Any:
+        reads.append(business_id)
+        return stale if len(reads) == 1 else real_get(business_id)
+
+    monkeypatch.setattr(locations.auth, "get_business", stale_once)
+    # When
+    store = location(api, "STORE")
+    # Then the write conditional on "no default yet" failed, and the retry saw MAIN as the default
+    monkeypatch.undo()
+    assert len(reads) == 2
+    assert store["is_default"] is False
+    assert auth.get_business(api.tenant.business_id).default_location_id == main["id"]
+    assert {loc["code"]: loc["is_default"] for loc in items(api.get(LOCATIONS))} == {"MAIN": True, "STORE": False}
+
+
+def test_a_default_pointing_at_a_missing_location_is_replaced(api: Api) -> None:
+    # Given a business whose recorded default location has no item (e.g. written by hand)
+    from invoicing.storage import auth
+    from invoicing.storage.table import client, key, table_name
+
+    client().update_item(TableName=table_name(), Key=key(f"BIZ#{api.tenant.business_id}", "BUSINESS"),
+                         UpdateExpression="SET default_location_id = :gone",
+                         ExpressionAttributeValues={":gone": {"S": MISSING}})
+    # When
+    main = location(api, "MAIN", is_default=True)
+    # Then
+    assert main["is_default"] is True
+    assert auth.get_business(api.tenant.business_id).default_location_id == main["id"]
+    assert [loc["code"] for loc in items(api.get(LOCATIONS))] == ["MAIN"]  # no stub item for the missing one
+
+
 def test_locations_are_validated_and_listed_per_business(api: Api) -> None:
     # Given
     location(api, "THEIRS", as_tenant=make_tenant(name="Other Co"))
@@ -282,7 +322,8 @@ def test_locations_are_validated_and_listed_per_business(api: Api) -> None:
 def stocked(api: Api) -> dict[str, str]:
     """A variant, a default location and a second location, with nothing on hand."""
     coffee = product(api)
-    return {"variant": variant(api, coffee["id"], "C-1")["id"], "other_variant": variant(api, coffee["id"], "C-2")["id"],
+    return {"variant": variant(api, coffee["id"], "C-1")["id"],
+            "other_variant": variant(api, coffee["id"], "C-2")["id"],
             "main": location(api, "MAIN", is_default=True)["id"], "store": location(api, "STORE")["id"]}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 Currency = Literal["USD", "CAD", "AUD", "EUR", "GBP"]
 Role = Literal["owner", "admin", "member", "viewer"]
@@ -116,3 +116,43 @@ class Invoice(BaseModel):
     journal_entries: list[dict] = Field(default_factory=list)
     payments: list[dict] = Field(default_factory=list)
     recurring_template_id: str | None = None
+
+
+DelayedChargeType = Literal["charge", "credit"]
+DelayedChargeStatus = Literal["pending", "invoiced"]
+
+
+class DelayedCharge(BaseModel):
+    """A charge (or credit) recorded now and swept into a later invoice of its customer."""
+
+    id: str
+    business_id: str
+    customer_id: str
+    type: DelayedChargeType = Field(description="charge: added to the invoice; credit: a negative line")
+    status: DelayedChargeStatus
+    currency: Currency
+    amount: int = Field(description="Cents, always positive; a credit is subtracted when invoiced")
+    description: str
+    service_date: str | None = None
+    internal_notes: str | None = None
+    invoiced_invoice_id: str | None = Field(default=None, description="The invoice that took it; null while pending")
+    invoiced_at: str | None = None
+    created_at: str
+    updated_at: str
+    # Every write bumps it and state changes are conditional on it; stored, never shown.
+    version: int = Field(default=0, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def can_be_updated(self) -> bool:
+        return self.status == "pending"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def can_be_deleted(self) -> bool:
+        return self.status == "pending"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def can_be_invoiced(self) -> bool:
+        return self.status == "pending"

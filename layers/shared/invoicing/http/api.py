@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ class Caller:
     role: str
 
 
-def caller_of(event: dict[str, Any]) -> Caller | None:
+def caller_of(event: Mapping[str, Any]) -> Caller | None:
     context = (event.get("requestContext") or {}).get("authorizer") or {}
     business_id, user_id, role = context.get("business_id"), context.get("user_id"), context.get("role")
     if not business_id or not user_id or role not in ROLES:
@@ -36,14 +37,14 @@ def caller_of(event: dict[str, Any]) -> Caller | None:
     return Caller(business_id=str(business_id), user_id=str(user_id), role=str(role))
 
 
-def _header(event: dict[str, Any], name: str) -> str:
+def _header(event: Mapping[str, Any], name: str) -> str:
     for key, value in (event.get("headers") or {}).items():
         if key.lower() == name:
             return value or ""
     return ""
 
 
-def _guard(event: dict[str, Any]) -> Response | None:
+def _guard(event: Mapping[str, Any]) -> Response | None:
     """Answer the request here when it must never reach a route: no caller, a viewer writing, or
     a body that is not readable JSON text."""
     caller = caller_of(event)
@@ -74,7 +75,7 @@ class InvoicingApi(APIGatewayRestResolver):
         super().__init__(enable_validation=True)
         register_error_handlers(self)
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         rejection = _guard(event)
         if rejection is not None:
             return _as_proxy_response(rejection)

@@ -56,7 +56,8 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(Unprocessable)
     def _unprocessable(error: Unprocessable) -> Response:
-        return json_response(422, {"detail": [validation_item(error.loc, error.detail, error.type, error.input, error.ctx)]})
+        item = validation_item(error.loc, error.detail, error.type, error.input, error.ctx)
+        return json_response(422, {"detail": [item]})
 
     @app.exception_handler(DomainError)
     def _domain(error: DomainError) -> Response:

@@ -34,7 +34,9 @@ def _calendar_date(value: str) -> str:
     try:
         date.fromisoformat(value)
     except ValueError:
-        raise PydanticCustomError("date_from_datetime_parsing", "Input should be a valid date in YYYY-MM-DD format")
+        raise PydanticCustomError(
+            "date_from_datetime_parsing", "Input should be a valid date in YYYY-MM-DD format"
+        ) from None
     return value
 
 

@@ -48,7 +48,7 @@ def _read(business_id: str, customer_id: str) -> dict[str, Any] | None:
     got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.customer(customer_id)),
                             ConsistentRead=True)
     item = deserialize(got["Item"]) if "Item" in got else None
-    return item
+    return None if item is None or item.get("deleted") else item
 
 
 def get(business_id: str, customer_id: str) -> Customer:

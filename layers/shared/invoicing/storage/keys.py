@@ -16,15 +16,24 @@ is known.
 | location        | BIZ#<b>                 | LOCATION#<id>             |                                              |
 | stock level     | BIZ#<b>                 | STOCK#<variant>#<location>| BIZ#<b>#LOCATION#<location> / STOCK#<variant>|
 | adjustment      | BIZ#<b>                 | ADJUSTMENT#<id>           |                                              |
-| invoice         | BIZ#<b>                 | INVOICE#<id>              |                                              |
+| invoice         | BIZ#<b>                 | INVOICE#<id>              | BIZ#<b>#INVOICES / <due date>#<id>           |
+| invoice counter | BIZ#<b>                 | COUNTER#INVOICE           |                                              |
+| delivery chunk  | BIZ#<b>                 | DELIVERY#<invoice>#<n>    |                                              |
+| delayed charge  | BIZ#<b>                 | DCHARGE#<id>              | BIZ#<b>#CUSTOMER#<c>#DCHARGES / <status>#<id>|
 | user            | USER#<user>             | USER                      |                                              |
-| token           | TOKEN#<sha256 of secret>| TOKEN                     | USER#<user> / TOKEN#<token id>               |
+| token           | TOKEN#<sha256 of secret>| TOKEN                     | TOKENID#<token id> / TOKEN                   |
+
+Invoices have two more sort orders on their own indexes: GSI2 (``BIZ#<b>#INVOICES`` /
+``<total, offset and zero-padded>#<id>``) and GSI3 (``BIZ#<b>#INVOICES`` / ``<number sequence,
+zero-padded; 0 for drafts>#<id>``). Creation order is the table's own ``INVOICE#<uuid7>``.
 """
 
 from __future__ import annotations
 
 PK, SK, GSI1PK, GSI1SK = "PK", "SK", "GSI1PK", "GSI1SK"
-GSI1 = "GSI1"
+GSI2PK, GSI2SK, GSI3PK, GSI3SK = "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"
+GSI1, GSI2, GSI3 = "GSI1", "GSI2", "GSI3"
+INDEX_KEYS = {GSI1: (GSI1PK, GSI1SK), GSI2: (GSI2PK, GSI2SK), GSI3: (GSI3PK, GSI3SK)}
 
 
 def business(business_id: str) -> str:
@@ -33,7 +42,7 @@ def business(business_id: str) -> str:
 
 BUSINESS_SK = "BUSINESS"
 USER_SK = "USER"
-TOKEN_SK = "TOKEN"
+TOKEN_SK = "TOKEN"  # noqa: S105 - a sort key, not a secret
 
 CUSTOMER = "CUSTOMER#"
 PRODUCT = "PRODUCT#"
@@ -42,6 +51,7 @@ LOCATION = "LOCATION#"
 STOCK = "STOCK#"
 ADJUSTMENT = "ADJUSTMENT#"
 INVOICE = "INVOICE#"
+DELAYED_CHARGE = "DCHARGE#"
 MEMBER = "MEMBER#"
 SKU = "SKU#"
 
@@ -98,6 +108,46 @@ def adjustment(adjustment_id: str) -> str:
 
 def invoice(invoice_id: str) -> str:
     return f"{INVOICE}{invoice_id}"
+
+
+INVOICE_COUNTER_SK = "COUNTER#INVOICE"
+_TOTAL_OFFSET = 10**15  # totals lie in [-10^15, 10^15]: offset, they sort as fixed-width strings
+
+
+def invoices_index(business_id: str) -> str:
+    """GSI1PK/GSI2PK/GSI3PK of every invoice of a business."""
+    return f"{business(business_id)}#INVOICES"
+
+
+def invoice_by_due_date(due_date: str, invoice_id: str) -> str:
+    return f"{due_date}#{invoice_id}"
+
+
+def invoice_by_total(total: int, invoice_id: str) -> str:
+    return f"{total + _TOTAL_OFFSET:016d}#{invoice_id}"
+
+
+def invoice_by_number(sequence: int, invoice_id: str) -> str:
+    return f"{sequence:012d}#{invoice_id}"
+
+
+def delivery_chunk(invoice_id: str, chunk: int) -> str:
+    return f"DELIVERY#{invoice_id}#{chunk}"
+
+
+def delayed_charge(charge_id: str) -> str:
+    return f"{DELAYED_CHARGE}{charge_id}"
+
+
+def delayed_charges_of_customer(business_id: str, customer_id: str) -> str:
+    """GSI1PK of a customer's delayed charges."""
+    return f"{business(business_id)}#{CUSTOMER}{customer_id}#DCHARGES"
+
+
+def delayed_charge_by_status(status: str, charge_id: str = "") -> str:
+    """GSI1SK of a delayed charge under its customer, ``<status>#<id>``: a customer's pending
+    charges, oldest first, are one Query on the prefix (``charge_id`` left out)."""
+    return f"{status}#{charge_id}"
 
 
 def user(user_id: str) -> str:

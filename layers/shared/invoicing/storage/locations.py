@@ -3,7 +3,8 @@
 The default is recorded twice: ``default_location_id`` on the business item (what invoices and
 adjustments read) and ``is_default`` on the location item (what the list shows). Both change in
 one transaction, conditional on the default the writer read, so two concurrent "make me the
-default" requests cannot leave two locations marked default.
+default" requests cannot leave two locations marked default, and two concurrent first locations
+cannot both become it (a location that is not the default needs no condition).
 """
 
 from __future__ import annotations
@@ -47,9 +48,6 @@ def create(location: Location) -> Location:
                     business_pk, keys.location(previous), "SET is_default = :false",
                     condition="attribute_exists(PK)", values={":false": False},
                 ))
-        else:  # the default we read must still be the default (a concurrent first location may be taking it)
-            actions.append(transactions.check(business_pk, keys.BUSINESS_SK, "default_location_id = :previous",
-                                              values={":previous": previous}))
         try:
             transactions.transact(actions)
         except transactions.Cancelled as cancelled:

@@ -5,8 +5,10 @@ key prefix of the list being read, so a forged cursor or one from another busine
 list is a 400, never somebody else's data.
 
 A list may carry a ``Filter`` (a DynamoDB FilterExpression, e.g. hide soft-deleted items or a
-search). DynamoDB applies ``Limit`` before the filter, so a filtered page may take more than one
-Query to fill; pages stay exact (``limit`` items unless the list ends) and cursors stay item keys.
+search). DynamoDB applies ``Limit`` before the filter, so a filtered page is still one Query, read
+without ``Limit`` (DynamoDB stops at 1 MB) and cut at ``limit`` matches. When that 1 MB held fewer
+matches than ``limit``, the page is short and ``has_next`` is true: the next cursor resumes where
+DynamoDB stopped. A page never costs more than one Query, however rare the matches.
 """
 
 from __future__ import annotations
@@ -50,13 +52,17 @@ class Partition:
     def on_gsi1(cls, business_id: str, pk: str, sk_prefix: str) -> Partition:
         return cls(keys.business(business_id), pk, sk_prefix, keys.GSI1)
 
+    @classmethod
+    def on_index(cls, business_id: str, index: str, pk: str, sk_prefix: str = "") -> Partition:
+        return cls(keys.business(business_id), pk, sk_prefix, index)
+
     @property
     def pk_name(self) -> str:
-        return keys.GSI1PK if self.index == keys.GSI1 else keys.PK
+        return keys.INDEX_KEYS[self.index][0] if self.index else keys.PK
 
     @property
     def sk_name(self) -> str:
-        return keys.GSI1SK if self.index == keys.GSI1 else keys.SK
+        return keys.INDEX_KEYS[self.index][1] if self.index else keys.SK
 
     def key_names(self) -> tuple[str, ...]:
         return (keys.PK, keys.SK, self.pk_name, self.sk_name) if self.index else (keys.PK, keys.SK)
@@ -153,31 +159,32 @@ def query_page(where: Partition, request: PageRequest, filter_: Filter | None = 
     direction = (request.direction or direction) if request.cursor else "next"
     forward = not request.descending
     args = _query_args(where, filter_)
-    args["Limit"] = request.limit + 1  # one extra item tells whether another page exists
+    if filter_ is None:
+        args["Limit"] = request.limit + 1  # one extra item tells whether another page exists
     args["ScanIndexForward"] = forward if direction == "next" else not forward
-    rows: list[dict[str, Any]] = []
-    resume = start
-    while True:  # without a filter this runs once: one Query per page
-        if resume:
-            args["ExclusiveStartKey"] = resume
-        out = client().query(**args)
-        rows.extend(deserialize(i) for i in out.get("Items", []))
-        resume = out.get("LastEvaluatedKey")
-        if filter_ is None or len(rows) > request.limit or not resume:
-            break
-    more = len(rows) > request.limit
+    if start:
+        args["ExclusiveStartKey"] = start
+    out = client().query(**args)
+    rows = [deserialize(i) for i in out.get("Items", [])]
+    stopped_at = out.get("LastEvaluatedKey") if filter_ is not None and len(rows) <= request.limit else None
+    more = len(rows) > request.limit or stopped_at is not None
     rows = rows[: request.limit]
+    # The edge of a short filtered page is where DynamoDB stopped reading, not the last match.
+    far_edge = deserialize(stopped_at) if stopped_at else (rows[-1] if rows else None)
+    near_edge = rows[0] if rows else None
     if direction == "prev":
         rows.reverse()
         has_prev, has_next = more, True
+        next_edge, prev_edge = near_edge, far_edge
     else:
         has_next, has_prev = more, start is not None
+        next_edge, prev_edge = far_edge, near_edge
     return Page(
         items=rows,
         total=_count(where, filter_) if request.include_total else None,
         limit=request.limit,
-        next_cursor=_encode(rows[-1], where, "next") if rows and has_next else None,
-        prev_cursor=_encode(rows[0], where, "prev") if rows and has_prev else None,
+        next_cursor=_encode(next_edge, where, "next") if next_edge and has_next else None,
+        prev_cursor=_encode(prev_edge, where, "prev") if prev_edge and has_prev else None,
         has_next=has_next,
         has_prev=has_prev,
     )

@@ -65,4 +65,4 @@ def key(pk: str, sk: str) -> dict[str, Any]:
 
 
 def value(v: Any) -> dict[str, Any]:
-    return _serializer.serialize(_to_dynamo(v))
+    return dict(_serializer.serialize(_to_dynamo(v)))

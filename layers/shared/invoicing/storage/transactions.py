@@ -25,11 +25,6 @@ class Cancelled(Exception):
     def failed(self, index: int) -> bool:
         return index < len(self.reasons) and self.reasons[index] == CONDITION_FAILED
 
-    @property
-    def only_conditions(self) -> bool:
-        """Every failure is a failed condition (not a conflict with another transaction in flight)."""
-        return all(reason in (CONDITION_FAILED, "None") for reason in self.reasons)
-
 
 def transact(actions: Sequence[dict[str, Any]]) -> None:
     """Write all ``actions`` or none; raise ``Cancelled`` with the per-action reasons."""

@@ -1,0 +1,137 @@
+"""Delayed charges API: record charges and credits now, sweep them into a customer's next invoice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from invoicing.domain.delayed_charges import PendingCharges
+from invoicing.domain.models import DelayedCharge, DelayedChargeStatus, DelayedChargeType
+from invoicing.http.api import InvoicingApi
+from invoicing.http.envelope import Envelope, Page, documented, ok
+from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
+from invoicing.http.types import Currency, DateString, PositiveCents, Uuid
+from invoicing.operations import delayed_charges
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = InvoicingApi()
+
+ChargeType = Annotated[DelayedChargeType, Field(description="charge: added to the invoice; credit: subtracted")]
+Amount = Annotated[PositiveCents, Field(description="Cents, above zero (a credit is a positive amount too)",
+                                        examples=[2500])]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+                        Field(description="Becomes the invoice line's description", examples=["Extra delivery"])]
+ServiceDate = Annotated[DateString, Field(description="When the service was given, YYYY-MM-DD")]
+InternalNotes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000),
+                          Field(description="For the business only; never shown on an invoice")]
+ChargeCurrency = Annotated[Currency, Field(description="Default: the business's default currency")]
+CustomerIdField = Annotated[Uuid, Field(description="A customer of this business")]
+ChargeId = Annotated[Uuid, Path(description="The delayed charge's UUID")]
+CustomerId = Annotated[Uuid, Path(description="The customer's UUID")]
+
+
+class DelayedChargeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: ChargeType = "charge"
+    customer_id: CustomerIdField
+    amount: Amount
+    description: Description
+    service_date: ServiceDate | None = None
+    internal_notes: InternalNotes | None = None
+    currency: ChargeCurrency | None = None
+
+
+class DelayedChargeUpdate(BaseModel):
+    """Only the fields sent change. ``service_date``/``internal_notes`` may be null to clear them;
+    the others may be left out but not cleared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Typed without None on purpose: an explicit null is a 422, leaving the field out keeps it.
+    type: ChargeType = None  # type: ignore[assignment]
+    customer_id: CustomerIdField = None  # type: ignore[assignment]
+    amount: Amount = None  # type: ignore[assignment]
+    description: Description = None  # type: ignore[assignment]
+    service_date: ServiceDate | None = None
+    internal_notes: InternalNotes | None = None
+    currency: ChargeCurrency = None  # type: ignore[assignment]
+
+
+@app.post("/api/v1/delayed-charges", status_code=201, responses=documented(201, 404),
+          summary="Create delayed charge", tags=["delayed-charges"],
+          description="A charge or credit, pending until an invoice of its customer (in its currency) sweeps it in. "
+                      "404 if the customer is not a customer of this business.")
+def create_delayed_charge(body: Annotated[DelayedChargeCreate, Body()]) -> Envelope[DelayedCharge]:
+    charge = delayed_charges.create_delayed_charge(app.caller.business_id, **body.model_dump())
+    metrics.add_metric(name="DelayedChargeCreated", unit=MetricUnit.Count, value=1)
+    return ok(charge, code="delayed_charge.created", message="Delayed charge created")
+
+
+@app.get("/api/v1/delayed-charges", responses=documented(200), summary="List delayed charges",
+         tags=["delayed-charges"], description="The business's delayed charges, newest first by default.")
+def list_delayed_charges(
+    customer_id: Annotated[Uuid | None, Query(description="Only this customer's")] = None,
+    status: Annotated[DelayedChargeStatus | None, Query(description="pending or invoiced")] = None,
+    type: Annotated[DelayedChargeType | None, Query(description="charge or credit")] = None,
+    search: Annotated[str | None, Query(max_length=200, description="Case-insensitive part of the description")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    direction: Direction = None,
+    descending: Descending = True,
+    include_total_count: IncludeTotal = False,
+    sort_by: SortByCreated = "created_at",
+) -> Envelope[Page[DelayedCharge]]:
+    request = page_request(limit, cursor, direction, descending, include_total_count)
+    page, items = delayed_charges.list_delayed_charges(app.caller.business_id, request, customer_id=customer_id,
+                                                       status=status, type=type, search=search)
+    return ok(page.as_dict(items), code="delayed_charge.list", message="Delayed charges retrieved")
+
+
+@app.put("/api/v1/delayed-charges/<charge_id>", responses=documented(200, 404, 409),
+         summary="Update delayed charge", tags=["delayed-charges"],
+         description="Partial update of a pending charge: fields left out keep their value; service_date or "
+                     "internal_notes null clears it. 409 once it is invoiced; 404 for an unknown charge or customer.")
+def update_delayed_charge(charge_id: ChargeId, body: Annotated[DelayedChargeUpdate, Body()]
+                          ) -> Envelope[DelayedCharge]:
+    charge = delayed_charges.update_delayed_charge(app.caller.business_id, charge_id,
+                                                   body.model_dump(exclude_unset=True))
+    return ok(charge, code="delayed_charge.updated", message="Delayed charge updated")
+
+
+@app.delete("/api/v1/delayed-charges/<charge_id>", status_code=204, responses=documented(204, 404, 409),
+            summary="Delete delayed charge", tags=["delayed-charges"],
+            description="Deletes a pending charge; 409 once it is invoiced.")
+def delete_delayed_charge(charge_id: ChargeId) -> Response[None]:
+    delayed_charges.delete_delayed_charge(app.caller.business_id, charge_id)
+    return Response(status_code=204, body="")
+
+
+@app.get("/api/v1/delayed-charges/customers/<customer_id>/pending", responses=documented(200, 404),
+         summary="Customer's pending delayed charges", tags=["delayed-charges"],
+         description="Every pending charge and credit of the customer, oldest first (the order an invoice takes "
+                     "them), with net_amount = total_charges - total_credits in cents. Totals never mix currencies: "
+                     "when the pending charges are in several currencies, currency and the top-level totals are "
+                     "null and by_currency has each currency's totals; pass currency to get one currency's. "
+                     "404 for an unknown customer.")
+def pending_delayed_charges(
+    customer_id: CustomerId,
+    currency: Annotated[Currency | None, Query(description="Only charges in this currency")] = None,
+) -> Envelope[PendingCharges]:
+    summary = delayed_charges.pending_charges(app.caller.business_id, customer_id, currency)
+    return ok(summary, code="delayed_charge.pending", message="Pending delayed charges retrieved")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

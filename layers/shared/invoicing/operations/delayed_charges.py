@@ -1,0 +1,62 @@
+"""Delayed charges: record, change and delete pending ones, list them, sum a customer's pending ones.
+
+Sweeping them into invoices (and releasing them) is the invoices' part: it uses
+``storage.delayed_charges.pending_for_customer``, ``invoice_action`` and ``release_action``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invoicing.domain.clock import now_iso
+from invoicing.domain.delayed_charges import PendingCharges, pending_summary
+from invoicing.domain.ids import uuid7
+from invoicing.domain.models import Currency, DelayedCharge, DelayedChargeStatus, DelayedChargeType
+from invoicing.storage import delayed_charges as store
+from invoicing.storage import lookup
+from invoicing.storage.paging import Page, PageRequest
+
+_CHANGEABLE = ("type", "customer_id", "amount", "description", "service_date", "internal_notes", "currency")
+
+
+def create_delayed_charge(business_id: str, *, customer_id: str, amount: int, description: str,
+                          type: DelayedChargeType = "charge", service_date: str | None = None,
+                          internal_notes: str | None = None, currency: Currency | None = None) -> DelayedCharge:
+    """A pending charge for a live customer of the business (else 404), in ``currency`` or the
+    business's default."""
+    found = lookup.fetch(business_id, customers=[customer_id])
+    found.require_customer(customer_id)
+    now = now_iso()
+    charge = DelayedCharge(id=uuid7(), business_id=business_id, customer_id=customer_id, type=type, status="pending",
+                           currency=currency or found.business.currency, amount=amount, description=description,
+                           service_date=service_date, internal_notes=internal_notes, created_at=now, updated_at=now)
+    store.put_new(charge)
+    return charge
+
+
+def update_delayed_charge(business_id: str, charge_id: str, changes: dict[str, Any]) -> DelayedCharge:
+    """``changes``: only the fields the client sent; ``None`` clears service_date or internal_notes.
+    A new customer must be a live customer of the business (404)."""
+    allowed = {k: v for k, v in changes.items() if k in _CHANGEABLE}
+    if "customer_id" in allowed:
+        lookup.fetch(business_id, customers=[allowed["customer_id"]]).require_customer(allowed["customer_id"])
+    return store.update(business_id, charge_id, allowed, now_iso())
+
+
+def delete_delayed_charge(business_id: str, charge_id: str) -> None:
+    store.delete(business_id, charge_id)
+
+
+def list_delayed_charges(business_id: str, request: PageRequest, *, customer_id: str | None = None,
+                         status: DelayedChargeStatus | None = None, type: DelayedChargeType | None = None,
+                         search: str | None = None) -> tuple[Page, list[DelayedCharge]]:
+    return store.list_page(business_id, request, customer_id=customer_id, status=status, type=type,
+                           search=search.strip() or None if search else None)
+
+
+def pending_charges(business_id: str, customer_id: str, currency: Currency | None = None) -> PendingCharges:
+    """A live customer's pending charges (404 otherwise), oldest first, with their totals."""
+    found = lookup.fetch(business_id, customers=[customer_id])
+    found.require_customer(customer_id)
+    charges = store.pending_for_customer(business_id, customer_id, currency)
+    return pending_summary(customer_id, charges, currency_when_none=currency or found.business.currency)

@@ -1,0 +1,187 @@
+"""Delayed charges: ``BIZ#<b> / DCHARGE#<id>``, also on GSI1 under their customer by status
+(``BIZ#<b>#CUSTOMER#<c>#DCHARGES`` / ``<status>#<id>``), so a customer's pending charges, oldest
+first, are one Query.
+
+``pending`` -> ``invoiced`` happens inside an invoice's transaction (``invoice_action``) and back
+(``release_action``) when that draft is deleted. Every write is conditional: updates on the
+status being pending and on the version that was read, deletes on the status, invoicing on both,
+releasing on the charge being on that very invoice. So a concurrent sweep and an update never both
+win, and a charge lands on at most one invoice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from invoicing.domain.delayed_charges import require_pending
+from invoicing.domain.models import DelayedCharge
+from invoicing.errors import Conflict, NotFound
+from invoicing.storage import keys, transactions
+from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
+from invoicing.storage.table import client, deserialize, key, serialize, table_name, value
+
+_ATTEMPTS = 5
+_DERIVED = {"can_be_updated", "can_be_deleted", "can_be_invoiced"}  # computed from status, never stored
+_STATUS = {"#status": "status"}  # a DynamoDB reserved word, as is "type"
+
+
+def not_found(charge_id: str) -> NotFound:
+    return NotFound(f"Delayed charge {charge_id} not found", code="delayed_charge_not_found")
+
+
+def item_of(charge: DelayedCharge) -> dict[str, Any]:
+    return {
+        keys.PK: keys.business(charge.business_id),
+        keys.SK: keys.delayed_charge(charge.id),
+        keys.GSI1PK: keys.delayed_charges_of_customer(charge.business_id, charge.customer_id),
+        keys.GSI1SK: keys.delayed_charge_by_status(charge.status, charge.id),
+        **charge.model_dump(exclude=_DERIVED),
+        "version": charge.version,
+        "search_text": charge.description.lower(),  # what ``search`` matches; contains() is case-sensitive
+    }
+
+
+def put_new(charge: DelayedCharge) -> None:
+    client().put_item(TableName=table_name(), Item=serialize(item_of(charge)),
+                      ConditionExpression="attribute_not_exists(PK)")
+
+
+def get(business_id: str, charge_id: str) -> DelayedCharge:
+    got = client().get_item(TableName=table_name(),
+                            Key=key(keys.business(business_id), keys.delayed_charge(charge_id)), ConsistentRead=True)
+    if "Item" not in got:
+        raise not_found(charge_id)
+    return DelayedCharge.model_validate(deserialize(got["Item"]))
+
+
+def update(business_id: str, charge_id: str, changes: dict[str, Any], now: str) -> DelayedCharge:
+    """Apply ``changes`` (field -> value; ``None`` clears an optional field) to a pending charge.
+    404 if it does not exist, 409 unless it is pending."""
+    for _ in range(_ATTEMPTS):
+        current = get(business_id, charge_id)
+        require_pending(current, "changed")
+        updated = DelayedCharge.model_validate(
+            {**current.model_dump(exclude=_DERIVED), **changes, "updated_at": now, "version": current.version + 1})
+        try:
+            client().put_item(
+                TableName=table_name(), Item=serialize(item_of(updated)),
+                ConditionExpression="#status = :pending AND version = :version",
+                ExpressionAttributeNames=_STATUS,
+                ExpressionAttributeValues={":pending": value("pending"), ":version": value(current.version)},
+            )
+        except client().exceptions.ConditionalCheckFailedException:
+            continue  # changed, invoiced or deleted since we read it: read again
+        return updated
+    raise Conflict(f"Delayed charge {charge_id} is being changed by another request; retry", code="concurrent_update")
+
+
+def delete(business_id: str, charge_id: str) -> None:
+    """Delete a pending charge; 404 if it does not exist, 409 unless it is pending."""
+    for _ in range(_ATTEMPTS):
+        try:
+            client().delete_item(
+                TableName=table_name(), Key=key(keys.business(business_id), keys.delayed_charge(charge_id)),
+                ConditionExpression="#status = :pending",  # false for a missing item too
+                ExpressionAttributeNames=_STATUS, ExpressionAttributeValues={":pending": value("pending")},
+            )
+            return
+        except client().exceptions.ConditionalCheckFailedException:
+            require_pending(get(business_id, charge_id), "deleted")  # 404 or 409 ...
+            # ... unless it was released back to pending in between: try again
+    raise Conflict(f"Delayed charge {charge_id} is being changed by another request; retry", code="concurrent_update")
+
+
+def list_page(business_id: str, request: PageRequest, *, customer_id: str | None = None, status: str | None = None,
+              type: str | None = None, search: str | None = None) -> tuple[Page, list[DelayedCharge]]:
+    """A page of the business's delayed charges in creation order, optionally filtered.
+
+    A customer and a status together read that customer's GSI1 partition (ordered by id within
+    a status); anything else reads the business's charges with a filter, because GSI1 groups a
+    customer's charges by status first and so cannot give them in creation order."""
+    conditions: list[str] = []
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if customer_id and status:
+        where = Partition.on_gsi1(business_id, keys.delayed_charges_of_customer(business_id, customer_id),
+                                  keys.delayed_charge_by_status(status))
+    else:
+        where = Partition.of(business_id, keys.DELAYED_CHARGE)
+        if customer_id:
+            conditions.append("customer_id = :customer")
+            values[":customer"] = value(customer_id)
+        if status:
+            conditions.append("#status = :status")
+            names.update(_STATUS)
+            values[":status"] = value(status)
+    if type:
+        conditions.append("#type = :type")
+        names["#type"] = "type"
+        values[":type"] = value(type)
+    if search:
+        conditions.append("contains(search_text, :search)")
+        values[":search"] = value(search.lower())
+    filter_ = Filter(" AND ".join(conditions), names=names, values=values) if conditions else None
+    page = query_page(where, request, filter_)
+    return page, [DelayedCharge.model_validate(item) for item in page.items]
+
+
+def pending_for_customer(business_id: str, customer_id: str, currency: str | None = None,
+                         limit: int | None = None) -> list[DelayedCharge]:
+    """A customer's pending charges (of ``currency`` if given), oldest first, at most ``limit``.
+
+    One Query on GSI1 unless pending charges of other currencies are interleaved (the currency is
+    a filter, applied after DynamoDB's Limit) or there are more than 1 MB of them. GSI reads are
+    eventually consistent: a charge made a moment ago may be missing, and one just invoiced may
+    still show; ``invoice_action``'s condition is what makes the sweep exact."""
+    args: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": keys.GSI1,
+        "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :pending)",
+        "ExpressionAttributeValues": {":pk": value(keys.delayed_charges_of_customer(business_id, customer_id)),
+                                      ":pending": value(keys.delayed_charge_by_status("pending"))},
+        "ScanIndexForward": True,  # ids are UUIDv7: oldest first
+    }
+    if currency:
+        args["FilterExpression"] = "currency = :currency"
+        args["ExpressionAttributeValues"][":currency"] = value(currency)
+    found: list[DelayedCharge] = []
+    while limit is None or len(found) < limit:
+        if limit is not None:
+            args["Limit"] = limit - len(found)
+        out = client().query(**args)
+        found.extend(DelayedCharge.model_validate(deserialize(item)) for item in out.get("Items", []))
+        if "LastEvaluatedKey" not in out:
+            break
+        args["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+    return found
+
+
+def invoice_action(business_id: str, charge: DelayedCharge, invoice_id: str, now: str) -> dict[str, Any]:
+    """The TransactWriteItems action that puts ``charge`` on invoice ``invoice_id``.
+
+    It fails (the transaction is cancelled) unless the charge is still pending and unchanged
+    since it was read (same version): a charge already swept by a concurrent invoice, or edited
+    after the sweep read it, is never invoiced twice or at a stale amount."""
+    return transactions.update(
+        keys.business(business_id), keys.delayed_charge(charge.id),
+        "SET #status = :invoiced, invoiced_invoice_id = :invoice, invoiced_at = :now, updated_at = :now, "
+        "GSI1SK = :gsi1sk, version = version + :one",
+        condition="#status = :pending AND version = :version",
+        names=_STATUS,
+        values={":invoiced": "invoiced", ":invoice": invoice_id, ":now": now, ":one": 1, ":pending": "pending",
+                ":gsi1sk": keys.delayed_charge_by_status("invoiced", charge.id), ":version": charge.version},
+    )
+
+
+def release_action(business_id: str, charge_id: str, invoice_id: str, now: str) -> dict[str, Any]:
+    """The TransactWriteItems action that returns a charge from invoice ``invoice_id`` to pending
+    (its draft is being deleted). It fails unless the charge is invoiced on exactly that invoice."""
+    return transactions.update(
+        keys.business(business_id), keys.delayed_charge(charge_id),
+        "SET #status = :pending, updated_at = :now, GSI1SK = :gsi1sk, version = version + :one "
+        "REMOVE invoiced_invoice_id, invoiced_at",
+        condition="#status = :invoiced AND invoiced_invoice_id = :invoice",
+        names=_STATUS,
+        values={":pending": "pending", ":invoiced": "invoiced", ":invoice": invoice_id, ":now": now, ":one": 1,
+                ":gsi1sk": keys.delayed_charge_by_status("pending", charge_id)},
+    )
