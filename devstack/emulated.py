@@ -1,9 +1,18 @@
 """In-process emulated AWS (moto's mock) with the template's table: for tests, the benchmark and
-the standalone ``invoke``. The served local stack uses moto's server instead (devstack.cli)."""
+the standalone ``invoke``. The served local stack uses moto's server instead (devstack.cli).
+
+With ``DYNAMODB_LOCAL_ENDPOINT`` set (``make test`` starts AWS's DynamoDB Local and sets it for
+a second run of the storage and integration suites), DynamoDB goes there instead, through
+boto3's own ``AWS_ENDPOINT_URL_DYNAMODB``: a real engine with the limits and atomicity moto
+lacks. Each use then gets a table of its own, dropped afterwards. DynamoDB Local must run with
+``-sharedDb``: moto's mock swaps in its own credentials, which would otherwise pick another
+database.
+"""
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,16 +43,23 @@ def emulated_aws(table_name: str = "invoicing-local") -> Iterator[None]:
 
     os.environ.update(FAKE_CREDENTIALS)
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    dynamodb_local = os.environ.get("DYNAMODB_LOCAL_ENDPOINT")
+    if dynamodb_local:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_local
+        table_name = f"{table_name}-{uuid.uuid4().hex[:12]}"
     with mock_aws():
         runtime.apply_environment({"Table": table_name})
         reset_clients()
         import boto3
 
-        template.create_table(boto3.client("dynamodb"), table_name)
+        dynamodb = boto3.client("dynamodb")
+        template.create_table(dynamodb, table_name)
         try:
             yield
         finally:
             reset_clients()
+            if dynamodb_local:
+                dynamodb.delete_table(TableName=table_name)
 
 
 @dataclass

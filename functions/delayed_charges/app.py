@@ -10,6 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
 from invoicing.domain.delayed_charges import PendingCharges
 from invoicing.domain.models import DelayedCharge, DelayedChargeStatus, DelayedChargeType
 from invoicing.http.api import InvoicingApi
@@ -17,7 +19,6 @@ from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
 from invoicing.http.types import Currency, DateString, PositiveCents, Uuid
 from invoicing.operations import delayed_charges
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 logger = Logger()
 tracer = Tracer()

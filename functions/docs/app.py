@@ -12,19 +12,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from invoicing.observability import logger, metrics, tracer
+
 DOCUMENT = Path(__file__).with_name("openapi.json")
 SWAGGER_ASSETS = Path(swagger_ui.__file__).parent
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 app = APIGatewayRestResolver()
 
 

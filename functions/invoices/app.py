@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from invoicing.domain.invoice_queries import parse_statuses
 from invoicing.domain.models import Invoice
 from invoicing.http.api import InvoicingApi
-from invoicing.http.envelope import Envelope, documented, ok
-from invoicing.http.invoices import InvoiceCreate
+from invoicing.http.envelope import Envelope, Page, documented, ok
+from invoicing.http.invoices import InvoiceCreate, InvoiceUpdate
+from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, page_request
+from invoicing.http.types import Uuid
+from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import invoices
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 app = InvoicingApi()
+
+
+InvoiceId = Annotated[Uuid, Path(description="The invoice's UUID")]
 
 
 @app.post(
@@ -36,6 +40,130 @@ def create_invoice(body: Annotated[InvoiceCreate, Body()]) -> Envelope[Invoice]:
     invoice = invoices.create_invoice(app.caller.business_id, body)
     metrics.add_metric(name="InvoiceCreated", unit=MetricUnit.Count, value=1)
     return ok(invoice, code="invoice.created", message="Invoice created")
+
+
+@app.get(
+    "/api/v1/invoices",
+    responses=documented(200),
+    summary="List invoices",
+    description="Filters combine with AND. `status` repeats (`status=open&status=partially_paid`, also `status[]=`; "
+    "`partially-paid` is accepted). A page is one DynamoDB Query: with filters a page may hold fewer than `limit` "
+    "items while `has_next` is true.",
+    tags=["invoices"],
+)
+def list_invoices(
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    direction: Direction = None,
+    descending: Descending = True,
+    include_total_count: IncludeTotal = False,
+    sort_by: Annotated[Literal["created_at", "due_date", "total", "number"], Query()] = "created_at",
+    id: Annotated[Uuid | None, Query(description="Only this invoice")] = None,
+    customer_id: Annotated[Uuid | None, Query()] = None,
+    product_id: Annotated[Uuid | None, Query(description="Invoices with a line of this product")] = None,
+    variant_id: Annotated[Uuid | None, Query(description="Invoices with a line of this variant")] = None,
+    status: Annotated[list[str] | None, Query(description="Repeatable; hyphens or underscores")] = None,
+    status_brackets: Annotated[list[str] | None, Query(alias="status[]", description="Same as status")] = None,
+    search: Annotated[str | None, Query(min_length=1, max_length=200,
+                                        description="Case-insensitive part of number, description or customer name")]
+    = None,
+) -> Envelope[Page[Invoice]]:
+    page, items = invoices.list_invoices(
+        app.caller.business_id, page_request(limit, cursor, direction, descending, include_total_count),
+        sort_by=sort_by, statuses=parse_statuses([*(status or []), *(status_brackets or [])]), invoice_id=id,
+        customer_id=customer_id, product_id=product_id, variant_id=variant_id, search=search,
+    )
+    return ok(page.as_dict(items), code="invoice.list", message=f"{len(items)} invoices")
+
+
+@app.get("/api/v1/invoices/<invoice_id>", responses=documented(200), summary="Get invoice", tags=["invoices"])
+def get_invoice(invoice_id: InvoiceId) -> Envelope[Invoice]:
+    return ok(invoices.get_invoice(app.caller.business_id, invoice_id), code="invoice.retrieved",
+              message="Invoice retrieved")
+
+
+@app.put(
+    "/api/v1/invoices/<invoice_id>",
+    responses=documented(200, 409),
+    summary="Update invoice",
+    description="`customer_id` and `line_items` change drafts only; void and paid invoices cannot change (409). "
+    "`fulfillment_location_id` is ignored once the invoice is delivered.",
+    tags=["invoices"],
+)
+def update_invoice(invoice_id: InvoiceId, body: Annotated[InvoiceUpdate, Body()]) -> Envelope[Invoice]:
+    invoice = invoices.update_invoice(app.caller.business_id, invoice_id, body)
+    return ok(invoice, code="invoice.updated", message="Invoice updated")
+
+
+@app.delete(
+    "/api/v1/invoices/<invoice_id>",
+    status_code=204,
+    responses=documented(204, 409, description="Deleted"),
+    summary="Delete draft invoice",
+    description="Drafts only. Delayed charges swept into it return to pending.",
+    tags=["invoices"],
+)
+def delete_invoice(invoice_id: InvoiceId) -> Response[None]:
+    invoices.delete_invoice(app.caller.business_id, invoice_id)
+    metrics.add_metric(name="InvoiceDeleted", unit=MetricUnit.Count, value=1)
+    return Response(status_code=204)
+
+
+@app.post(
+    "/api/v1/invoices/<invoice_id>/finalize",
+    responses=documented(200, 409),
+    summary="Finalize invoice",
+    description="draft -> open, with the business's next number (INV-001, INV-002, ...): unique and without gaps.",
+    tags=["invoices"],
+)
+def finalize_invoice(invoice_id: InvoiceId) -> Envelope[Invoice]:
+    invoice = invoices.finalize_invoice(app.caller.business_id, invoice_id)
+    metrics.add_metric(name="InvoiceFinalized", unit=MetricUnit.Count, value=1)
+    return ok(invoice, code="invoice.finalized", message=f"Invoice {invoice.number} finalized")
+
+
+def _void(invoice_id: str) -> Envelope[Invoice]:
+    invoice = invoices.void_invoice(app.caller.business_id, invoice_id)
+    metrics.add_metric(name="InvoiceVoided", unit=MetricUnit.Count, value=1)
+    return ok(invoice, code="invoice.voided", message="Invoice voided")
+
+
+@app.put("/api/v1/invoices/<invoice_id>/void", responses=documented(200, 409), summary="Void invoice",
+         description="open -> void.", tags=["invoices"])
+def void_invoice(invoice_id: InvoiceId) -> Envelope[Invoice]:
+    return _void(invoice_id)
+
+
+@app.post("/api/v1/invoices/<invoice_id>/void", responses=documented(200, 409), summary="Void invoice (POST)",
+          description="open -> void.", tags=["invoices"], operation_id="void_invoice_post")
+def void_invoice_post(invoice_id: InvoiceId) -> Envelope[Invoice]:
+    return _void(invoice_id)
+
+
+@app.put("/api/v1/invoices/<invoice_id>/paid", responses=documented(200, 409), summary="Mark invoice paid",
+         description="open or partially_paid -> manual_paid; paid_on is today in the business's time zone.",
+         tags=["invoices"])
+def mark_paid(invoice_id: InvoiceId) -> Envelope[Invoice]:
+    invoice = invoices.mark_paid(app.caller.business_id, invoice_id)
+    return ok(invoice, code="invoice.paid", message="Invoice marked paid")
+
+
+@app.put(
+    "/api/v1/invoices/<invoice_id>/delivered",
+    responses=documented(200, 409),
+    summary="Mark invoice delivered",
+    description="The first delivery deducts stock for every variant line, once, at the line's location, else the "
+    "invoice's fulfillment_location_id, else the business's default location. Repeating it changes only the date. "
+    "Drafts and void invoices: 409.",
+    tags=["invoices"],
+)
+def mark_delivered(
+    invoice_id: InvoiceId,
+    delivered_on: Annotated[str, Query(min_length=10, max_length=40,
+                                       description="YYYY-MM-DD or an ISO 8601 datetime")],
+) -> Envelope[Invoice]:
+    invoice = invoices.mark_delivered(app.caller.business_id, invoice_id, delivered_on)
+    return ok(invoice, code="invoice.delivered", message="Invoice marked delivered")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -80,7 +80,7 @@ class Adjustment(BaseModel):
 
 class LineItem(BaseModel):
     id: str
-    variant_id: str | None = Field(description="null for a custom line")
+    variant_id: str | None = Field(default=None, description="null for a custom line")
     description: str
     quantity: int
     unit_price: int = Field(description="Cents, copied onto the invoice when the line was written")

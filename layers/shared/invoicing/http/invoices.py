@@ -78,3 +78,23 @@ class InvoiceCreate(BaseModel):
     recurring: Annotated[
         InvoiceRecurringConfig | None, Field(description="If provided, creates a recurring template for this invoice.")
     ] = None
+
+
+class InvoiceUpdate(BaseModel):
+    """PUT /invoices/{id}: fields left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[Uuid, Field(description="The invoice's id; must equal the id in the path")]
+    customer_id: Annotated[Uuid | None, Field(description="Drafts only.")] = None
+    line_items: Annotated[
+        list[LineItemRequest] | None,
+        Field(min_length=1, max_length=MAX_LINES,
+              description="Drafts only. Replaces the invoice's own lines; lines swept from delayed charges stay."),
+    ] = None
+    due_date: DateString | None = None
+    description: Text | None = None
+    fulfillment_location_id: Annotated[
+        Uuid | None, Field(description="Ignored once the invoice is delivered.")
+    ] = None
+    recurring: InvoiceRecurringConfig | None = None

@@ -1,51 +1,74 @@
-"""Create an invoice (seed 004): one BatchGetItem for everything referenced, one PutItem."""
+"""The invoice use cases: create (seed 004), read, list, update, delete, and the lifecycle."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 
+from invoicing.domain import delivery
 from invoicing.domain.clock import now_iso, today_in
 from invoicing.domain.ids import uuid7
 from invoicing.domain.invoices import CatalogPrice, LineInput, check_dates, price_lines, total_of
-from invoicing.domain.models import Invoice
-from invoicing.errors import Unprocessable
-from invoicing.http.invoices import InvoiceCreate
-from invoicing.storage import invoices as invoice_store
-from invoicing.storage import lookup
+from invoicing.domain.lifecycle import transition
+from invoicing.domain.models import Invoice, LineItem
+from invoicing.errors import Conflict, Unprocessable
+from invoicing.http.invoices import InvoiceCreate, InvoiceRecurringConfig, InvoiceUpdate, LineItemRequest
+from invoicing.storage import delayed_charges, keys, lookup
+from invoicing.storage import invoices as store
+from invoicing.storage.paging import Page, PageRequest
+
+_ATTEMPTS = 5
 
 
-def create_invoice(business_id: str, request: InvoiceCreate) -> Invoice:
-    if request.recurring is not None:
+def _refuse_recurring(config: InvoiceRecurringConfig | None) -> None:
+    if config is not None:
         raise Unprocessable(
-            "Recurring templates are not available yet: create the invoice without 'recurring'",
-            loc=("body", "recurring"), type="not_supported", input=request.recurring.model_dump(),
+            "Recurring templates are not available yet: send the invoice without 'recurring'",
+            loc=("body", "recurring"), type="not_supported", input=config.model_dump(),
         )
-    lines = [LineInput(**line.model_dump()) for line in request.line_items]
-    variant_ids = sorted({line.variant_id for line in lines if not line.is_custom and line.variant_id})
-    location_ids = sorted(
-        {line.location_id for line in lines if not line.is_custom and line.location_id}
-        | ({request.fulfillment_location_id} if request.fulfillment_location_id else set())
-    )
-    found = lookup.fetch(business_id, customers=[request.customer_id], variants=variant_ids, locations=location_ids)
 
-    customer = found.require_customer(request.customer_id)
+
+def _inputs(lines: Sequence[LineItemRequest]) -> list[LineInput]:
+    return [LineInput(**line.model_dump()) for line in lines]
+
+
+def _references(lines: Sequence[LineInput], fulfillment_location_id: str | None) -> tuple[list[str], list[str]]:
+    variants = sorted({line.variant_id for line in lines if not line.is_custom and line.variant_id})
+    locations = {line.location_id for line in lines if not line.is_custom and line.location_id}
+    if fulfillment_location_id:
+        locations.add(fulfillment_location_id)
+    return variants, sorted(locations)
+
+
+def _price(found: lookup.Lookup, lines: Sequence[LineInput], variant_ids: Sequence[str], location_ids: Sequence[str],
+           currency: str) -> tuple[list[LineItem], set[str]]:
+    """Priced lines and the products they sell; 404 for unknown locations or variants."""
     for location_id in location_ids:
         found.require_location(location_id)
-    business = found.business
-    currency = request.currency or business.currency
-
-    catalog = {}
+    catalog, products = {}, set()
     for variant_id in variant_ids:
         variant = found.variant(variant_id)
         if variant is not None:
             catalog[variant_id] = CatalogPrice(name=variant.name, unit_price=variant.unit_price)
-    priced = price_lines(lines, catalog=catalog, invoice_currency=currency, catalog_currency=business.currency,
+            products.add(variant.product_id)
+    priced = price_lines(lines, catalog=catalog, invoice_currency=currency, catalog_currency=found.business.currency,
                          new_id=uuid7)
-    total = total_of(priced)
+    return priced, products
 
+
+def create_invoice(business_id: str, request: InvoiceCreate) -> Invoice:
+    """One BatchGetItem for the business and everything referenced, one PutItem."""
+    _refuse_recurring(request.recurring)
+    lines = _inputs(request.line_items)
+    variant_ids, location_ids = _references(lines, request.fulfillment_location_id)
+    found = lookup.fetch(business_id, customers=[request.customer_id], variants=variant_ids, locations=location_ids)
+    customer = found.require_customer(request.customer_id)
+    business = found.business
+    currency = request.currency or business.currency
+    priced, products = _price(found, lines, variant_ids, location_ids, currency)
+    total = total_of(priced)
     issue = date.fromisoformat(request.issue_date) if request.issue_date else today_in(business.timezone)
     check_dates(issue, date.fromisoformat(request.due_date))
-
     now = now_iso()
     invoice = Invoice(
         id=uuid7(), business_id=business_id, created_at=now, updated_at=now, status="draft", currency=currency,
@@ -53,5 +76,128 @@ def create_invoice(business_id: str, request: InvoiceCreate) -> Invoice:
         customer_name=customer.name, customer_email=customer.email, issue_date=issue.isoformat(),
         due_date=request.due_date, line_items=priced, fulfillment_location_id=request.fulfillment_location_id,
     )
-    invoice_store.put_new(invoice)
+    store.put_new(invoice, product_ids=products)
     return invoice
+
+
+def get_invoice(business_id: str, invoice_id: str) -> Invoice:
+    return store.get(business_id, invoice_id).invoice
+
+
+def list_invoices(business_id: str, request: PageRequest, *, sort_by: str, statuses: Sequence[str],
+                  invoice_id: str | None, customer_id: str | None, product_id: str | None, variant_id: str | None,
+                  search: str | None) -> tuple[Page, list[Invoice]]:
+    return store.list_page(business_id, request, sort_by=sort_by, invoice_id=invoice_id, customer_id=customer_id,
+                           statuses=statuses, variant_id=variant_id, product_id=product_id, search=search)
+
+
+def update_invoice(business_id: str, invoice_id: str, request: InvoiceUpdate) -> Invoice:
+    """One BatchGetItem (the invoice and everything the request names), one conditional PutItem."""
+    if request.id != invoice_id:
+        raise Unprocessable(f"The body's id {request.id} is not the id in the path ({invoice_id})",
+                            loc=("body", "id"), type="value_error", input=request.id)
+    _refuse_recurring(request.recurring)
+    lines = _inputs(request.line_items or [])
+    variant_ids, location_ids = _references(lines, request.fulfillment_location_id)
+    found = lookup.fetch(business_id, customers=[request.customer_id] if request.customer_id else [],
+                         variants=variant_ids, locations=location_ids, also=[keys.invoice(invoice_id)])
+    item = found.raw(keys.invoice(invoice_id))
+    if item is None:
+        raise store.not_found(invoice_id)
+    before = store.stored_of(item)
+    current = before.invoice
+    transition("edit_terms", current.status)
+    if request.line_items is not None or request.customer_id not in (None, current.customer_id):
+        transition("edit_lines", current.status)
+
+    update: dict[str, object] = {"updated_at": now_iso()}
+    products = None
+    if request.customer_id is not None:
+        customer = found.require_customer(request.customer_id)
+        update.update(customer_id=customer.id, customer_name=customer.name, customer_email=customer.email)
+    if request.line_items is not None:
+        priced, products = _price(found, lines, variant_ids, location_ids, current.currency)
+        swept = [line for line in current.line_items if line.delayed_charge_id]  # they stay on the invoice
+        all_lines = [*priced, *swept]
+        total = total_of(all_lines)
+        update.update(line_items=all_lines, total=total, balance_due=total - current.total_paid)
+    else:
+        for location_id in location_ids:  # _price checks them when there are new lines
+            found.require_location(location_id)
+    if request.fulfillment_location_id is not None and not current.delivered:
+        update["fulfillment_location_id"] = request.fulfillment_location_id
+    if request.description is not None:
+        update["description"] = request.description
+    if request.due_date is not None:
+        check_dates(date.fromisoformat(current.issue_date), date.fromisoformat(request.due_date))
+        update["due_date"] = request.due_date
+    after = current.model_copy(update=update)
+    store.replace(before, after, product_ids=products)
+    return after
+
+
+def delete_invoice(business_id: str, invoice_id: str) -> None:
+    """Drafts only; delayed charges swept into it go back to pending, in the same transaction."""
+    before = store.get(business_id, invoice_id)
+    transition("delete", before.invoice.status)
+    now = now_iso()
+    releases = [delayed_charges.release_action(business_id, line.delayed_charge_id, invoice_id, now)
+                for line in before.invoice.line_items if line.delayed_charge_id]
+    store.delete(before, also=releases)
+
+
+def finalize_invoice(business_id: str, invoice_id: str) -> Invoice:
+    return store.finalize(business_id, invoice_id, now_iso())
+
+
+def void_invoice(business_id: str, invoice_id: str) -> Invoice:
+    return store.set_status(business_id, invoice_id, "void", now_iso())
+
+
+def mark_paid(business_id: str, invoice_id: str) -> Invoice:
+    """open or partially paid -> manual_paid: the balance is settled on the business's own date."""
+    business = lookup.fetch(business_id).business
+    invoice = store.set_status(business_id, invoice_id, "paid", now_iso(), paid_on=today_in(business.timezone)
+                               .isoformat())
+    return invoice
+
+
+def parse_delivered_on(raw: str) -> str:
+    """``YYYY-MM-DD`` or an ISO datetime (its date is taken as given)."""
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        raise Unprocessable("delivered_on must be YYYY-MM-DD or an ISO 8601 datetime",
+                            loc=("query", "delivered_on"), type="date_from_datetime_parsing", input=raw) from None
+
+
+def mark_delivered(business_id: str, invoice_id: str, delivered_on: str) -> Invoice:
+    """Record the delivery. The first one also deducts stock for every variant line, exactly once,
+    even when deliveries race; a repeat only changes the date."""
+    day = parse_delivered_on(delivered_on)
+    invoice_sk = keys.invoice(invoice_id)
+    for _ in range(_ATTEMPTS):
+        found = lookup.fetch(business_id, also=[invoice_sk])
+        item = found.raw(invoice_sk)
+        if item is None:
+            raise store.not_found(invoice_id)
+        before = store.stored_of(item)
+        transition("deliver", before.invoice.status)
+        now = now_iso()
+        after = before.invoice.model_copy(update={"delivered": True, "delivered_on": day, "updated_at": now})
+        try:
+            if before.invoice.delivered:
+                store.replace(before, after)
+            else:
+                moves = delivery.deductions(before.invoice.line_items,
+                                            fulfillment_location_id=before.invoice.fulfillment_location_id,
+                                            default_location_id=found.business.default_location_id)
+                store.deliver(before, after, moves, now)
+        except Conflict:
+            continue  # changed under us (most likely a racing delivery): read it again
+        return after
+    raise Conflict(f"Invoice {invoice_id} is being changed by other requests; retry", code="concurrent_update")

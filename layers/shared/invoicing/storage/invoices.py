@@ -1,27 +1,249 @@
-"""Invoice items: one item per invoice, its lines embedded."""
+"""Invoice items: one item per invoice, its lines embedded (``BIZ#<b> / INVOICE#<id>``).
+
+Every change is conditional on the item's ``version`` (and, for state changes, its status), so
+two racing requests end as one winner and one clean 409, never a lost update. Effects that span
+items (number + invoice, invoice + delayed charges, invoice + stock) are one transaction.
+"""
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from invoicing.domain.invoice_queries import search_text
+from invoicing.domain.lifecycle import Action, allowed_from, invoice_number, transition
 from invoicing.domain.models import Invoice
-from invoicing.storage import keys
-from invoicing.storage.table import client, serialize, table_name
+from invoicing.errors import Conflict, NotFound
+from invoicing.storage import keys, lookup, stock, transactions
+from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
+from invoicing.storage.table import client, deserialize, key, serialize, table_name, value
+
+_FINALIZE_ATTEMPTS = 200  # each round of a contended finalize has exactly one winner
+MAX_TRANSACTION_ACTIONS = 100
 
 
-def item_of(invoice: Invoice, *, version: int = 1) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Stored:
+    """An invoice as read, with what its next conditional write must check."""
+
+    invoice: Invoice
+    version: int
+    product_ids: frozenset[str]
+    number_seq: int
+
+
+def not_found(invoice_id: str) -> NotFound:
+    return NotFound(f"Invoice {invoice_id} not found", code="invoice_not_found")
+
+
+def item_of(invoice: Invoice, *, version: int, product_ids: Iterable[str] = (), number_seq: int = 0) -> dict[str, Any]:
+    index = keys.invoices_index(invoice.business_id)
+    variant_ids = {line.variant_id for line in invoice.line_items if line.variant_id}
     return {
         keys.PK: keys.business(invoice.business_id),
         keys.SK: keys.invoice(invoice.id),
+        keys.GSI1PK: index, keys.GSI1SK: keys.invoice_by_due_date(invoice.due_date, invoice.id),
+        keys.GSI2PK: index, keys.GSI2SK: keys.invoice_by_total(invoice.total, invoice.id),
+        keys.GSI3PK: index, keys.GSI3SK: keys.invoice_by_number(number_seq, invoice.id),
         **invoice.model_dump(),
-        "version": version,  # every change bumps it; state changes are conditional on it
+        "search_text": search_text(invoice.number, invoice.description, invoice.customer_name),
+        "variant_ids": variant_ids or None,  # string sets: the variant_id / product_id filters
+        "product_ids": set(product_ids) or None,
+        "number_seq": number_seq,
+        "version": version,
     }
 
 
-def put_new(invoice: Invoice) -> None:
-    """Write a new invoice; an existing id is never overwritten."""
-    client().put_item(
-        TableName=table_name(),
-        Item=serialize(item_of(invoice)),
-        ConditionExpression="attribute_not_exists(PK)",
+def stored_of(item: dict[str, Any]) -> Stored:
+    return Stored(
+        invoice=Invoice.model_validate(item),
+        version=int(item.get("version", 1)),
+        product_ids=frozenset(item.get("product_ids") or ()),
+        number_seq=int(item.get("number_seq", 0)),
     )
+
+
+def put_new(invoice: Invoice, *, product_ids: Iterable[str] = (), also: Sequence[dict[str, Any]] = ()) -> None:
+    """Write a new invoice (never over an existing id), with ``also`` in the same transaction."""
+    item = item_of(invoice, version=1, product_ids=product_ids)
+    if not also:
+        client().put_item(TableName=table_name(), Item=serialize(item), ConditionExpression="attribute_not_exists(PK)")
+        return
+    transactions.transact([transactions.put(item), *also])
+
+
+def get(business_id: str, invoice_id: str) -> Stored:
+    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.invoice(invoice_id)),
+                            ConsistentRead=True)
+    if "Item" not in got:
+        raise not_found(invoice_id)
+    return stored_of(deserialize(got["Item"]))
+
+
+def _unchanged(stored: Stored) -> tuple[str, dict[str, Any]]:
+    return "version = :version AND #status = :status", {
+        ":version": value(stored.version), ":status": value(stored.invoice.status)}
+
+
+def replace(before: Stored, after: Invoice, *, product_ids: Iterable[str] | None = None,
+            also: Sequence[dict[str, Any]] = ()) -> None:
+    """Overwrite an invoice, if nobody changed it since ``before`` was read (else 409)."""
+    item = item_of(after, version=before.version + 1,
+                   product_ids=before.product_ids if product_ids is None else product_ids,
+                   number_seq=before.number_seq)
+    condition, values = _unchanged(before)
+    put: dict[str, Any] = {"TableName": table_name(), "Item": serialize(item), "ConditionExpression": condition,
+           "ExpressionAttributeNames": {"#status": "status"}, "ExpressionAttributeValues": values}
+    try:
+        if also:
+            transactions.transact([{"Put": put}, *also])
+        else:
+            client().put_item(**put)
+    except (transactions.Cancelled, client().exceptions.ConditionalCheckFailedException):
+        raise Conflict(f"Invoice {after.id} was changed by another request; read it again and retry",
+                       code="concurrent_update") from None
+
+
+def delete(before: Stored, *, also: Sequence[dict[str, Any]] = ()) -> None:
+    condition, values = _unchanged(before)
+    action = {"TableName": table_name(), "Key": key(keys.business(before.invoice.business_id),
+                                                   keys.invoice(before.invoice.id)),
+              "ConditionExpression": condition, "ExpressionAttributeNames": {"#status": "status"},
+              "ExpressionAttributeValues": values}
+    try:
+        transactions.transact([{"Delete": action}, *also])
+    except transactions.Cancelled:
+        raise Conflict(f"Invoice {before.invoice.id} was changed by another request; read it again and retry",
+                       code="concurrent_update") from None
+
+
+def set_status(business_id: str, invoice_id: str, action: Action, now: str, **fields: Any) -> Invoice:
+    """Move the invoice along ``action`` in one conditional UpdateItem (no read first); a 409
+    names the status it is in, a 404 says it does not exist."""
+    allowed = sorted(allowed_from(action))
+    targets = {transition(action, status) for status in allowed}
+    assert len(targets) == 1, f"{action} must lead to one status"
+    names = {"#status": "status", **{f"#{k}": k for k in fields}}
+    values = {":to": value(targets.pop()), ":now": value(now), ":one": value(1),
+              **{f":{k}": value(v) for k, v in fields.items()},
+              **{f":from{i}": value(s) for i, s in enumerate(allowed)}}
+    sets = ", ".join(["#status = :to", "updated_at = :now", "version = version + :one",
+                      *(f"#{k} = :{k}" for k in fields)])
+    try:
+        out = client().update_item(
+            TableName=table_name(), Key=key(keys.business(business_id), keys.invoice(invoice_id)),
+            UpdateExpression=f"SET {sets}",
+            ConditionExpression=f"attribute_exists(PK) AND #status IN ({', '.join(values_of(allowed))})",
+            ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except client().exceptions.ConditionalCheckFailedException as failed:
+        old: Any = failed.response.get("Item")
+        if not old:
+            raise not_found(invoice_id) from None
+        transition(action, deserialize(old)["status"])  # raises the 409 naming the status
+        raise  # the status allows it, so the item must have changed in an unexpected way
+    return Invoice.model_validate(deserialize(out["Attributes"]))
+
+
+def values_of(allowed: Sequence[str]) -> list[str]:
+    return [f":from{i}" for i in range(len(allowed))]
+
+
+def finalize(business_id: str, invoice_id: str, now: str) -> Invoice:
+    """draft -> open with the business's next number: read the counter and the invoice (one
+    BatchGetItem), then one transaction moves both; lost races read again. Numbers are unique
+    and gapless: a number is only ever taken together with the invoice that carries it."""
+    counter_sk, invoice_sk = keys.INVOICE_COUNTER_SK, keys.invoice(invoice_id)
+    business_pk = keys.business(business_id)
+    for attempt in range(_FINALIZE_ATTEMPTS):
+        found = lookup.fetch(business_id, also=[invoice_sk, counter_sk])
+        item = found.raw(invoice_sk)
+        if item is None:
+            raise not_found(invoice_id)
+        stored = stored_of(item)
+        transition("finalize", stored.invoice.status)
+        current = int((found.raw(counter_sk) or {}).get("n", 0))
+        sequence = current + 1
+        number = invoice_number(sequence)
+        invoice = stored.invoice.model_copy(update={"status": "open", "number": number, "updated_at": now})
+        counter = transactions.update(
+            business_pk, counter_sk, "SET n = :next",
+            condition="attribute_not_exists(PK)" if current == 0 else "n = :n",
+            values={":next": sequence, **({":n": current} if current else {})},
+        )
+        condition, cond_values = _unchanged(stored)
+        updated = item_of(invoice, version=stored.version + 1, product_ids=stored.product_ids, number_seq=sequence)
+        put = {"Put": {"TableName": table_name(), "Item": serialize(updated), "ConditionExpression": condition,
+                       "ExpressionAttributeNames": {"#status": "status"}, "ExpressionAttributeValues": cond_values}}
+        try:
+            transactions.transact([counter, put])
+        except transactions.Cancelled:
+            time.sleep(random.uniform(0, min(0.002 * 2 ** min(attempt, 6), 0.1)))
+            continue  # another finalize took the number, or the invoice changed: read both again
+        return invoice
+    raise Conflict("Too many invoices are being finalized at once; retry", code="finalize_contended")
+
+
+def deliver(before: Stored, after: Invoice, moves: dict[tuple[str, str], int], now: str) -> None:
+    """Write the first delivery and its stock deductions, exactly once.
+
+    Up to 99 (variant, location) pairs go in one transaction with the invoice, conditional on the
+    invoice being unchanged: of two racing deliveries one commits, the other gets a 409 and reads
+    the invoice again (now delivered). Beyond that, the deductions go in chunks, each with a marker
+    item that only one writer can create, then the invoice: a retry after a crash skips the chunks
+    already written."""
+    business_id = before.invoice.business_id
+    actions = [stock.deduct_action(business_id, v, loc, qty, now) for (v, loc), qty in sorted(moves.items())]
+    if len(actions) < MAX_TRANSACTION_ACTIONS:
+        replace(before, after, also=actions)
+        return
+    size = MAX_TRANSACTION_ACTIONS - 1
+    for chunk, start in enumerate(range(0, len(actions), size)):
+        marker = transactions.put({keys.PK: keys.business(business_id),
+                                   keys.SK: keys.delivery_chunk(before.invoice.id, chunk), "created_at": now})
+        try:
+            transactions.transact([marker, *actions[start:start + size]])
+        except transactions.Cancelled as cancelled:
+            if not cancelled.failed(0):
+                raise Conflict("Stock is being changed by other requests; retry", code="concurrent_update") from None
+            # this chunk was written by an earlier attempt
+    replace(before, after)
+
+
+def list_page(business_id: str, request: PageRequest, *, sort_by: str, invoice_id: str | None = None,
+              customer_id: str | None = None, statuses: Sequence[str] = (), variant_id: str | None = None,
+              product_id: str | None = None, search: str | None = None) -> tuple[Page, list[Invoice]]:
+    """One Query: the table for creation order, GSI1/2/3 for due date, total and number."""
+    index = keys.invoices_index(business_id)
+    if sort_by == "created_at":
+        where = Partition.of(business_id, keys.invoice(invoice_id) if invoice_id else keys.INVOICE)
+    else:
+        gsi = {"due_date": keys.GSI1, "total": keys.GSI2, "number": keys.GSI3}[sort_by]
+        where = Partition.on_index(business_id, gsi, index)
+    clauses, names, values = [], {}, {}
+    if invoice_id and sort_by != "created_at":
+        clauses.append("id = :id")
+        values[":id"] = {"S": invoice_id}
+    if customer_id:
+        clauses.append("customer_id = :customer")
+        values[":customer"] = {"S": customer_id}
+    if statuses:
+        names["#status"] = "status"
+        clauses.append(f"#status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})")
+        values.update({f":s{i}": {"S": s} for i, s in enumerate(statuses)})
+    if variant_id:
+        clauses.append("contains(variant_ids, :variant)")
+        values[":variant"] = {"S": variant_id}
+    if product_id:
+        clauses.append("contains(product_ids, :product)")
+        values[":product"] = {"S": product_id}
+    if search:
+        clauses.append("contains(search_text, :search)")
+        values[":search"] = {"S": search.lower()}
+    filter_ = Filter(" AND ".join(clauses), names, values) if clauses else None
+    page = query_page(where, request, filter_)
+    return page, [Invoice.model_validate(item) for item in page.items]

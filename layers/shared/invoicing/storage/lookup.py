@@ -55,6 +55,9 @@ class Lookup:
         item = self.items.get(keys.location(location_id.lower()))
         return None if item is None else Location.model_validate(item)
 
+    def raw(self, sort_key: str) -> dict[str, Any] | None:
+        return self.items.get(sort_key)
+
     def require_customer(self, customer_id: str) -> Customer:
         found = self.customer(customer_id)
         if found is None:
@@ -81,9 +84,10 @@ class Lookup:
 
 
 def fetch(business_id: str, *, customers: Iterable[str] = (), variants: Iterable[str] = (),
-          locations: Iterable[str] = (), products: Iterable[str] = ()) -> Lookup:
-    """The business item and every listed item of that business that exists."""
-    sort_keys = [keys.BUSINESS_SK]
+          locations: Iterable[str] = (), products: Iterable[str] = (), also: Iterable[str] = ()) -> Lookup:
+    """The business item and every listed item of that business that exists; ``also`` takes
+    further sort keys of the business's partition (an invoice, a counter), read by ``raw()``."""
+    sort_keys = [keys.BUSINESS_SK, *also]
     sort_keys += [keys.customer(i.lower()) for i in customers]
     sort_keys += [keys.product(i.lower()) for i in products]
     sort_keys += [keys.variant(i.lower()) for i in variants]

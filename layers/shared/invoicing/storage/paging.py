@@ -141,10 +141,14 @@ def _count(where: Partition, filter_: Filter | None = None) -> int:
 def _query_args(where: Partition, filter_: Filter | None = None) -> dict[str, Any]:
     args: dict[str, Any] = {
         "TableName": table_name(),
-        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-        "ExpressionAttributeNames": {"#pk": where.pk_name, "#sk": where.sk_name},
-        "ExpressionAttributeValues": {":pk": {"S": where.pk}, ":prefix": {"S": where.sk_prefix}},
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": where.pk_name},
+        "ExpressionAttributeValues": {":pk": {"S": where.pk}},
     }
+    if where.sk_prefix:  # DynamoDB rejects an empty begins_with operand
+        args["KeyConditionExpression"] += " AND begins_with(#sk, :prefix)"
+        args["ExpressionAttributeNames"]["#sk"] = where.sk_name
+        args["ExpressionAttributeValues"][":prefix"] = {"S": where.sk_prefix}
     if where.index:
         args["IndexName"] = where.index
     if filter_ is not None:

@@ -88,3 +88,16 @@ def list_levels(business_id: str, request: PageRequest, *, variant_id: str | Non
         where = Partition.of(business_id, keys.STOCK)
     page = query_page(where, request)
     return page, [StockLevel.model_validate(item) for item in page.items]
+
+
+def deduct_action(business_id: str, variant_id: str, location_id: str, quantity: int, now: str) -> dict[str, Any]:
+    """A delivery's TransactWriteItems action: take ``quantity`` out, creating the level if it
+    never existed. Unconditional (ADD): goods that left are recorded even when the books said
+    they were not there, so a level may go below zero until someone counts and adjusts."""
+    return transactions.update(
+        keys.business(business_id), keys.stock(variant_id, location_id),
+        "SET GSI1PK = :gpk, GSI1SK = :gsk, business_id = :b, variant_id = :v, location_id = :l, updated_at = :now "
+        "ADD quantity :change",
+        values={":gpk": keys.stock_at_location(business_id, location_id), ":gsk": keys.stock_at_location_sk(variant_id),
+                ":b": business_id, ":v": variant_id, ":l": location_id, ":now": now, ":change": -quantity},
+    )
