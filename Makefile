@@ -28,7 +28,7 @@ local: $(VENV_STAMP) ## run the whole service locally (API on http://127.0.0.1:3
 	exec $(VENV)/bin/invoicing-local serve
 
 test: ## the one test command: install, lint, types, template checks, OpenAPI drift, pytest
-	@PYTHON='$(PYTHON)' scripts/test.sh
+	@PYTHON='$(PYTHON)' bash scripts/test.sh
 
 install: $(VENV_STAMP) ## the project's venv (.venv) with the dev extras
 

@@ -53,6 +53,20 @@ phase "openapi drift" .venv/bin/python -m devstack.openapi --check
 # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
 phase pytest .venv/bin/pytest $PYTEST_ARGS
 
+# The storage and integration suites again, with DynamoDB on AWS's DynamoDB Local instead of
+# moto: a real engine (atomic transactions, 25-item BatchWriteItem, expression rules). The race
+# tests (marker dynamodb_local) only run here.
+on_dynamodb_local() {
+    local endpoint status=0
+    endpoint=$(scripts/dynamodb-local.sh start) || return 1
+    # shellcheck disable=SC2086
+    DYNAMODB_LOCAL_ENDPOINT=$endpoint .venv/bin/pytest $PYTEST_ARGS tests/integration || status=$?
+    scripts/dynamodb-local.sh stop
+    return "$status"
+}
+trap 'scripts/dynamodb-local.sh stop' EXIT
+phase "pytest on DynamoDB Local" on_dynamodb_local
+
 report
 if ((${#failed[@]})); then
     echo "FAILED: ${failed[*]}"

@@ -1,4 +1,4 @@
-"""Delayed charges: what each status allows, the signed amount on an invoice, pending totals.
+"""Delayed charges: what each status allows, and a customer's pending totals.
 
 A charge is ``pending`` until an invoice takes it (``invoiced``); deleting that invoice while it
 is a draft makes it ``pending`` again. Only a pending charge may be changed, deleted or invoiced.
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from invoicing.domain.models import Currency, DelayedCharge
 from invoicing.errors import Conflict
 
-Change = Literal["changed", "deleted", "invoiced"]
+Change = Literal["changed", "deleted"]
 
 
 def require_pending(charge: DelayedCharge, change: Change) -> None:
@@ -24,11 +24,6 @@ def require_pending(charge: DelayedCharge, change: Change) -> None:
         on = f" on invoice {charge.invoiced_invoice_id}" if charge.invoiced_invoice_id else ""
         raise Conflict(f"Delayed charge {charge.id} is {charge.status}{on}: only pending charges can be {change}",
                        code="delayed_charge_not_pending")
-
-
-def signed_amount(charge: DelayedCharge) -> int:
-    """The charge's effect on an invoice total, in cents: a credit is negative."""
-    return charge.amount if charge.type == "charge" else -charge.amount
 
 
 class CurrencyTotals(BaseModel):

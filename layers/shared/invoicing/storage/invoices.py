@@ -153,10 +153,12 @@ def values_of(allowed: Sequence[str]) -> list[str]:
     return [f":from{i}" for i in range(len(allowed))]
 
 
-def finalize(business_id: str, invoice_id: str, now: str) -> Invoice:
+def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict[str, Any]] = ()) -> Invoice:
     """draft -> open with the business's next number: read the counter and the invoice (one
-    BatchGetItem), then one transaction moves both; lost races read again. Numbers are unique
-    and gapless: a number is only ever taken together with the invoice that carries it."""
+    BatchGetItem), then one transaction moves both (with ``also``, e.g. a batch's progress);
+    lost races read again. Numbers are unique and gapless: a number is only ever taken together
+    with the invoice that carries it. If an ``also`` action's own condition fails, that is a
+    Cancelled the caller sees (after the invoice was re-read as still a draft)."""
     counter_sk, invoice_sk = keys.INVOICE_COUNTER_SK, keys.invoice(invoice_id)
     business_pk = keys.business(business_id)
     for attempt in range(_FINALIZE_ATTEMPTS):
@@ -180,8 +182,10 @@ def finalize(business_id: str, invoice_id: str, now: str) -> Invoice:
         put = {"Put": {"TableName": table_name(), "Item": serialize(updated), "ConditionExpression": condition,
                        "ExpressionAttributeNames": {"#status": "status"}, "ExpressionAttributeValues": cond_values}}
         try:
-            transactions.transact([counter, put])
-        except transactions.Cancelled:
+            transactions.transact([counter, put, *also])
+        except transactions.Cancelled as cancelled:
+            if any(cancelled.failed(2 + i) for i in range(len(also))):
+                raise
             time.sleep(random.uniform(0, min(0.002 * 2 ** min(attempt, 6), 0.1)))
             continue  # another finalize took the number, or the invoice changed: read both again
         return invoice

@@ -24,6 +24,7 @@ from invoicing.storage import keys
 from invoicing.storage.table import client, deserialize, table_name
 
 Direction = Literal["next", "prev"]
+_MAX_KEY_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,18 @@ def _encode(item: dict[str, Any], where: Partition, direction: Direction) -> str
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _is_key_value(value: Any) -> bool:
+    """What DynamoDB takes as a string key in ExclusiveStartKey: non-empty, valid UTF-8, at most
+    1024 bytes (a sort key's limit). Anything else would be its ValidationException, a 500."""
+    if not isinstance(value, str):
+        return False
+    try:
+        size = len(value.encode())
+    except UnicodeEncodeError:  # a lone surrogate from a JSON escape
+        return False
+    return 0 < size <= _MAX_KEY_BYTES
+
+
 def _decode(cursor: str, where: Partition) -> tuple[dict[str, Any], Direction]:
     invalid = BadRequest("Invalid cursor: pass back a next_cursor or prev_cursor from this list", code="invalid_cursor")
     try:
@@ -116,7 +129,7 @@ def _decode(cursor: str, where: Partition) -> tuple[dict[str, Any], Direction]:
         raise invalid
     edge = decoded["k"]
     names = where.key_names()
-    if set(edge) != set(names) or not all(isinstance(edge[n], str) and len(edge[n]) < 512 for n in names):
+    if set(edge) != set(names) or not all(_is_key_value(edge[n]) for n in names):
         raise invalid
     if edge[where.pk_name] != where.pk or not edge[where.sk_name].startswith(where.sk_prefix):
         raise invalid
