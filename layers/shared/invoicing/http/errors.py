@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from invoicing.errors import DomainError, Unprocessable
+from invoicing.observability import logger
 
 
 def json_response(status: int, body: Any) -> Response:
@@ -61,6 +62,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(DomainError)
     def _domain(error: DomainError) -> Response:
+        logger.info("Request refused", extra={"status": error.status, "code": error.code})
         return detail(error.status, error.detail, error.code)
 
     @app.not_found
