@@ -22,6 +22,7 @@ from typing import Any
 
 from devstack import local, runtime, seed, server, template
 from devstack.events import function_of_file, target_function
+from devstack.sqs_poller import SqsPoller
 
 log = logging.getLogger("devstack")
 
@@ -56,9 +57,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}; try --port")
     with ExitStack() as stack:
         stack.callback(httpd.server_close)
-        endpoint = args.endpoint_url or stack.enter_context(local.MotoServer()).endpoint_url
-        local.use_endpoint(endpoint, args.table)
+        # moto serves every service but DynamoDB when --endpoint-url puts DynamoDB elsewhere.
+        moto_url = stack.enter_context(local.MotoServer()).endpoint_url
+        endpoint = args.endpoint_url or moto_url
+        local.use_endpoint(endpoint, args.table, aws_endpoint_url=moto_url)
         local.ensure_table(args.table)
+        queues = local.ensure_queues(args.table)
+        local.use_endpoint(endpoint, args.table, aws_endpoint_url=moto_url, resources=queues)
+        poller = SqsPoller()
+        poller.start()
+        stack.callback(poller.stop)
         demo = None
         if not args.no_seed:
             try:
@@ -67,9 +75,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 return _fail(f"seeding the demo data failed: {error} (--no-seed starts without it)")
         url_host = "127.0.0.1" if args.host in ("", "0.0.0.0") else args.host  # noqa: S104 - a comparison
         base_url = f"http://{url_host}:{httpd.server_port}"
-        path = local.State(endpoint, args.table, base_url, local.REGION, os.getpid()).write()
+        path = local.State(endpoint, args.table, base_url, local.REGION, os.getpid(), aws_endpoint_url=moto_url,
+                           resources=queues).write()
         stack.callback(local.remove_state, os.getpid())
-        _banner(base_url, endpoint, args.table, demo, path)
+        _banner(base_url, endpoint, args.table, demo, path, moto_url, poller)
 
         def _stop(signum: int, frame: Any) -> None:
             raise KeyboardInterrupt
@@ -82,7 +91,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(base_url: str, endpoint: str, table: str, demo: seed.Demo | None, state_file: Path) -> None:
+def _banner(base_url: str, endpoint: str, table: str, demo: seed.Demo | None, state_file: Path, moto_url: str,
+            poller: SqsPoller) -> None:
     out = [
         "",
         "DayZero invoicing - local stack",
@@ -90,6 +100,8 @@ def _banner(base_url: str, endpoint: str, table: str, demo: seed.Demo | None, st
         f"  Swagger UI   {base_url}/api/v1/docs",
         f"  OpenAPI      {base_url}/api/v1/openapi.json",
         f"  DynamoDB     {endpoint}   table {table}",
+        f"  SQS          {moto_url}   polled: "
+        + ", ".join(f"{s.queue} -> {s.function}" for s in poller.sources),
         f"  State file   {state_file}",
     ]
     if demo is not None:
@@ -118,7 +130,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         if state is None:
             return _fail("no local stack is running: `invoicing-local serve` starts one (and seeds it), "
                          "or pass --endpoint-url of a local DynamoDB")
-        local.use_endpoint(state.endpoint_url, state.table_name, state.region)
+        local.use_state(state)
     try:
         demo = seed.seed()
     except seed.SeedError as error:
@@ -170,7 +182,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         state = None if args.ephemeral else local.running_state()
         if state is not None:
             log.info("invoking against the running local stack (%s)", state.endpoint_url)
-            local.use_endpoint(state.endpoint_url, state.table_name, state.region)
+            local.use_state(state)
         else:
             log.info("no local stack is running: starting a throw-away one with the demo data")
             try:

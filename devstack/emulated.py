@@ -1,5 +1,5 @@
-"""In-process emulated AWS (moto's mock) with the template's table: for tests, the benchmark and
-the standalone ``invoke``. The served local stack uses moto's server instead (devstack.cli).
+"""In-process emulated AWS (moto's mock) with the template's table and queues: for tests, the
+benchmark and the standalone ``invoke``. The served local stack uses moto's server instead (devstack.cli).
 
 With ``DYNAMODB_LOCAL_ENDPOINT`` set (``make test`` starts AWS's DynamoDB Local and sets it for
 a second run of the storage and integration suites), DynamoDB goes there instead, through
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from devstack import runtime, template
+from devstack import moto_patches, runtime, template
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -31,16 +31,20 @@ FAKE_CREDENTIALS = {
 def reset_clients() -> None:
     """Forget cached settings and clients, so the next call builds them for the current backend."""
     from invoicing.settings import settings
+    from invoicing.storage import queue
     from invoicing.storage.table import client
 
     settings.cache_clear()
     client.cache_clear()
+    queue.client.cache_clear()
 
 
 @contextmanager
-def emulated_aws(table_name: str = "invoicing-local") -> Iterator[None]:
+def emulated_aws(table_name: str = "invoicing-local") -> Iterator[dict[str, str]]:
+    """Yields the physical ids of the template's resources (logical id -> table name, queue URL)."""
     from moto import mock_aws
 
+    moto_patches.apply()
     os.environ.update(FAKE_CREDENTIALS)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     dynamodb_local = os.environ.get("DYNAMODB_LOCAL_ENDPOINT")
@@ -48,14 +52,15 @@ def emulated_aws(table_name: str = "invoicing-local") -> Iterator[None]:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_local
         table_name = f"{table_name}-{uuid.uuid4().hex[:12]}"
     with mock_aws():
-        runtime.apply_environment({"Table": table_name})
-        reset_clients()
         import boto3
 
+        physical = {"Table": table_name, **template.create_queues(boto3.client("sqs"), table_name)}
+        runtime.apply_environment(physical)
+        reset_clients()
         dynamodb = boto3.client("dynamodb")
         template.create_table(dynamodb, table_name)
         try:
-            yield
+            yield physical
         finally:
             reset_clients()
             if dynamodb_local:

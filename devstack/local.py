@@ -1,5 +1,5 @@
 """The local stack's AWS side: moto's server in this process (loopback, random port), the table
-from template.yaml, and the state file through which other commands (``invoke``, ``seed``, the
+and the queues from template.yaml, and the state file through which other commands (``invoke``, ``seed``, the
 admin CLI) find a running stack.
 
 boto3 reaches the emulated services through its own ``AWS_ENDPOINT_URL``: the functions' code
@@ -13,11 +13,11 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devstack import runtime, template
+from devstack import moto_patches, runtime, template
 
 REGION = "us-east-1"
 LOCAL_TABLE = "dayzero-invoicing-local"
@@ -35,11 +35,13 @@ def state_path() -> Path:
 
 @dataclass(frozen=True)
 class State:
-    endpoint_url: str
+    endpoint_url: str  # DynamoDB's (the table's)
     table_name: str
     base_url: str | None = None
     region: str = REGION
     pid: int | None = None
+    aws_endpoint_url: str | None = None  # the other services' (moto), when DynamoDB is elsewhere
+    resources: dict[str, str] = field(default_factory=dict)  # logical id -> physical id (queue URLs)
 
     def write(self) -> Path:
         path = state_path()
@@ -53,7 +55,8 @@ class State:
 def read_state() -> State | None:
     try:
         raw = json.loads(state_path().read_text())
-        return State(**{k: raw[k] for k in ("endpoint_url", "table_name", "base_url", "region", "pid") if k in raw})
+        fields = ("endpoint_url", "table_name", "base_url", "region", "pid", "aws_endpoint_url", "resources")
+        return State(**{k: raw[k] for k in fields if k in raw})
     except (OSError, ValueError, TypeError, KeyError):
         return None
 
@@ -91,20 +94,34 @@ def running_state() -> State | None:
 def reset_clients() -> None:
     """Forget cached settings and boto3 clients so the next call reads the environment afresh."""
     from invoicing.settings import settings
+    from invoicing.storage import queue
     from invoicing.storage.table import client
 
     settings.cache_clear()
     client.cache_clear()
+    queue.client.cache_clear()
 
 
-def use_endpoint(endpoint_url: str, table_name: str, region: str = REGION) -> None:
+def use_endpoint(endpoint_url: str, table_name: str, region: str = REGION, *, aws_endpoint_url: str | None = None,
+                 resources: dict[str, str] | None = None) -> None:
     """Point boto3 (``AWS_ENDPOINT_URL``, fake credentials, region) and every function's
-    environment (from template.yaml, ``Table`` resolved to ``table_name``) at a local endpoint."""
+    environment (from template.yaml, ``Table`` resolved to ``table_name``, other resources from
+    ``resources``) at a local endpoint. ``aws_endpoint_url``: the services other than DynamoDB
+    are there (moto) while DynamoDB is at ``endpoint_url`` (e.g. DynamoDB Local)."""
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_DYNAMODB"):
         os.environ.pop(name, None)
-    os.environ.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=endpoint_url, AWS_REGION=region, AWS_DEFAULT_REGION=region)
-    runtime.apply_environment({"Table": table_name})
+    os.environ.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=aws_endpoint_url or endpoint_url, AWS_REGION=region,
+                      AWS_DEFAULT_REGION=region)
+    if aws_endpoint_url and aws_endpoint_url != endpoint_url:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint_url
+    runtime.apply_environment({"Table": table_name, **(resources or {})})
     reset_clients()
+
+
+def use_state(state: State) -> None:
+    """Point everything at a running stack, as its state file describes it."""
+    use_endpoint(state.endpoint_url, state.table_name, state.region, aws_endpoint_url=state.aws_endpoint_url,
+                 resources=state.resources)
 
 
 def ensure_table(table_name: str) -> bool:
@@ -120,12 +137,20 @@ def ensure_table(table_name: str) -> bool:
         return True
 
 
+def ensure_queues(prefix: str) -> dict[str, str]:
+    """Create the template's queues (``<prefix>-<LogicalId>``) unless they exist: logical id -> URL."""
+    import boto3
+
+    return template.create_queues(boto3.client("sqs"), prefix)
+
+
 class MotoServer:
     """moto's ``ThreadedMotoServer`` on loopback, on a free port the OS picks."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         from moto.server import ThreadedMotoServer
 
+        moto_patches.apply()
         # Werkzeug logs every request moto serves; the stack's own log is enough.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
@@ -144,11 +169,12 @@ class MotoServer:
 
 @contextmanager
 def ephemeral_stack(*, seed_demo: bool = True, table_name: str = LOCAL_TABLE) -> Iterator[str]:
-    """A throw-away stack for one command: moto, the table, every function's environment and
-    (by default) the demo data. Yields moto's endpoint URL."""
+    """A throw-away stack for one command: moto, the table and queues, every function's
+    environment and (by default) the demo data. Yields moto's endpoint URL."""
     with MotoServer() as moto:
         use_endpoint(moto.endpoint_url, table_name)
         ensure_table(table_name)
+        use_endpoint(moto.endpoint_url, table_name, resources=ensure_queues(table_name))
         if seed_demo:
             from devstack import seed
 

@@ -42,21 +42,36 @@ class LambdaContext:
 
 def resolve_environment(fn: template.Function, physical: dict[str, str]) -> dict[str, str]:
     """The function's environment with !Ref resolved: resources from ``physical``, parameters
-    from their defaults."""
+    from their defaults. A variable referring to a resource ``physical`` lacks is left out."""
     params = template.load().get("Parameters", {})
     env = {}
     for name, value in fn.environment.items():
         if isinstance(value, dict) and "Ref" in value:
             ref = value["Ref"]
+            if ref not in physical and ref not in params:
+                continue
             value = physical[ref] if ref in physical else params[ref]["Default"]
         env[name] = str(value)
     return env
+
+
+# Logical id -> physical id (table name, queue URL) of the resources the environment points at.
+_physical: dict[str, str] = {}
+
+
+def physical_id(logical_id: str) -> str:
+    """The physical id of a template resource in the current local environment."""
+    if logical_id not in _physical:
+        raise KeyError(f"{logical_id} has no local resource (known: {', '.join(sorted(_physical))})")
+    return _physical[logical_id]
 
 
 def apply_environment(physical: dict[str, str]) -> None:
     """Set every function's environment in this process (they agree on shared names)."""
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    _physical.clear()
+    _physical.update(physical)
     for fn in template.functions().values():
         os.environ.update(resolve_environment(fn, physical))
     if str(LAYER_DIR) not in sys.path:

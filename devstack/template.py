@@ -5,6 +5,7 @@ The local stack, the tests and the contract checks all build from here, never fr
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -139,14 +140,86 @@ def create_table(dynamodb: Any, table_name: str) -> None:
         dynamodb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
 
 
+def _resource_of(path: str) -> str | None:
+    """The API resource a concrete path selects. As API Gateway does, a literal segment wins over a
+    ``{parameter}`` one (``/invoices/batch`` over ``/invoices/{invoice_id}``), whatever the method:
+    a method the chosen resource lacks is answered by the gateway, not sent to another resource."""
+    matching = {route.path for route in api_routes() if route.pattern.match(path)}
+    return min(matching, key=lambda p: [part.startswith("{") for part in p.split("/")]) if matching else None
+
+
 def match_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    resource = _resource_of(path)
     for route in api_routes():
         found = route.pattern.match(path)
-        if found and route.method == method.upper():
+        if found and route.path == resource and route.method == method.upper():
             return route, found.groupdict()
     return None
 
 
 def methods_at(path: str) -> list[str]:
     """The methods the API declares for a concrete path (empty when no resource matches)."""
-    return sorted({route.method for route in api_routes() if route.pattern.match(path)})
+    resource = _resource_of(path)
+    return sorted({route.method for route in api_routes() if route.path == resource})
+
+
+# ---------------------------------------------------------------------------------------- queues
+@dataclass(frozen=True)
+class SqsSource:
+    """A function's SQS event source (Lambda's event source mapping)."""
+
+    function: str  # logical id
+    queue: str  # logical id of the AWS::SQS::Queue
+    batch_size: int
+    report_item_failures: bool
+
+
+def _logical_id_of_arn(value: Any) -> str:
+    """``!GetAtt Queue.Arn`` -> ``Queue``."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return str(value["Fn::GetAtt"][0])
+    raise ValueError(f"expected !GetAtt <queue>.Arn, got {value!r}")
+
+
+def sqs_sources() -> list[SqsSource]:
+    found = []
+    for fn in functions().values():
+        for event in fn.events.values():
+            if event["Type"] == "SQS":
+                props = event["Properties"]
+                found.append(SqsSource(fn.logical_id, _logical_id_of_arn(props["Queue"]),
+                                       int(props.get("BatchSize", 10)),
+                                       "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])))
+    return found
+
+
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "MaximumMessageSize",
+                     "ReceiveMessageWaitTimeSeconds")
+
+
+def create_queues(sqs: Any, prefix: str) -> dict[str, str]:
+    """Create the template's AWS::SQS::Queue resources (``<prefix>-<LogicalId>``; dead-letter
+    queues first, so a RedrivePolicy can name its target's ARN). Returns logical id -> queue URL,
+    which is what ``!Ref`` gives. Creating an existing queue with the same attributes is a no-op."""
+    declared = resources("AWS::SQS::Queue")
+    urls: dict[str, str] = {}
+    arns: dict[str, str] = {}
+
+    def create(logical_id: str) -> None:
+        if logical_id in urls:
+            return
+        props = declared[logical_id].get("Properties", {})
+        attributes = {name: str(props[name]) for name in _QUEUE_ATTRIBUTES if name in props}
+        redrive = props.get("RedrivePolicy")
+        if redrive:
+            target = _logical_id_of_arn(redrive["deadLetterTargetArn"])
+            create(target)
+            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arns[target],
+                                                      "maxReceiveCount": int(redrive["maxReceiveCount"])})
+        url = sqs.create_queue(QueueName=f"{prefix}-{logical_id}", Attributes=attributes)["QueueUrl"]
+        urls[logical_id] = url
+        arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    for logical_id in declared:
+        create(logical_id)
+    return urls

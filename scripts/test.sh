@@ -49,6 +49,7 @@ phase mypy .venv/bin/mypy
 phase cfn-lint .venv/bin/cfn-lint template.yaml
 phase "sam validate --lint" .sam-venv/bin/sam validate --lint
 phase "sam validate" .sam-venv/bin/sam validate --region us-east-1
+phase "sam build + imports" scripts/check-build.sh
 phase "openapi drift" .venv/bin/python -m devstack.openapi --check
 # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
 phase pytest .venv/bin/pytest $PYTEST_ARGS

@@ -501,8 +501,11 @@ def test_paid_sets_paid_on_to_today_in_the_business_time_zone(api: Api) -> None:
 def test_open_and_partially_paid_invoices_can_be_marked_paid(api: Api, shop: dict[str, str], status: str) -> None:
     invoice = invoice_in(api, shop, status)
     paid = data(api.put(f"{INVOICES}/{invoice['id']}/paid"))
-    assert paid == {**invoice, "status": "manual_paid", "paid_on": paid["paid_on"], "updated_at": paid["updated_at"]}
+    # the balance is settled in full
+    assert paid == {**invoice, "status": "manual_paid", "paid_on": paid["paid_on"], "updated_at": paid["updated_at"],
+                    "total_paid": invoice["total"], "balance_due": 0}
     assert paid["paid_on"] == datetime.now(ZoneInfo(api.tenant.timezone)).date().isoformat()
+    assert data(api.get(f"{INVOICES}/{invoice['id']}")) == paid
 
 
 @pytest.mark.parametrize("status", ["draft", "void", "manual_paid", "uncollectible"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
@@ -156,3 +156,47 @@ class DelayedCharge(BaseModel):
     @property
     def can_be_invoiced(self) -> bool:
         return self.status == "pending"
+
+
+RecurringFrequency = Literal["daily", "weekly", "biweekly", "monthly", "quarterly", "annually"]
+RecurringStatus = Literal["active", "paused", "canceled", "completed"]
+
+
+class RecurringTemplateData(BaseModel):
+    """What each generated invoice is made of. ``line_items`` are the request's lines, so a
+    variant line without an override takes the catalog price of the day it is generated."""
+
+    line_items: list[dict[str, Any]] = Field(description="Line items as in a create-invoice request")
+    description: str | None = None
+    fulfillment_location_id: str | None = None
+
+
+class RecurringTemplate(BaseModel):
+    """A recurring invoice template: generates one invoice per occurrence of its schedule."""
+
+    id: str
+    business_id: str
+    name: str
+    recurrence_type: Literal["invoice"] = "invoice"
+    customer_id: str
+    currency: Currency
+    frequency: RecurringFrequency
+    start_date: str
+    day_of_month: int | None = None
+    day_of_week: int | None = Field(default=None, description="0=Monday .. 6=Sunday")
+    end_date: str | None = None
+    max_occurrences: int | None = None
+    days_until_due: int = 30
+    auto_finalize: bool = False
+    status: RecurringStatus
+    template_data: RecurringTemplateData
+    occurrences_generated: int = 0
+    next_occurrence: str | None = Field(default=None, description="The next date an invoice is generated on; "
+                                                                   "null when paused, canceled or completed")
+    last_generated_on: str | None = None
+    skipped_dates: list[str] = Field(default_factory=list, description="Occurrences skipped (skip, or while paused)")
+    source_invoice_id: str | None = Field(default=None, description="The invoice the template was created from")
+    created_at: str
+    updated_at: str
+    # Every write bumps it and every write is conditional on it; stored, never shown.
+    version: int = Field(default=0, exclude=True)

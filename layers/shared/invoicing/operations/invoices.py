@@ -12,7 +12,8 @@ from invoicing.domain.invoices import CatalogPrice, LineInput, check_dates, pric
 from invoicing.domain.lifecycle import transition
 from invoicing.domain.models import Invoice, LineItem
 from invoicing.errors import Conflict, Unprocessable
-from invoicing.http.invoices import InvoiceCreate, InvoiceRecurringConfig, InvoiceUpdate, LineItemRequest
+from invoicing.http.invoices import InvoiceCreate, InvoiceUpdate, LineItemRequest
+from invoicing.operations import recurring
 from invoicing.storage import delayed_charges, keys, lookup
 from invoicing.storage import invoices as store
 from invoicing.storage.paging import Page, PageRequest
@@ -20,12 +21,9 @@ from invoicing.storage.paging import Page, PageRequest
 _ATTEMPTS = 5
 
 
-def _refuse_recurring(config: InvoiceRecurringConfig | None) -> None:
-    if config is not None:
-        raise Unprocessable(
-            "Recurring templates are not available yet: send the invoice without 'recurring'",
-            loc=("body", "recurring"), type="not_supported", input=config.model_dump(),
-        )
+def _recurring_lines(lines: Sequence[LineItemRequest]) -> list[dict[str, object]]:
+    """The request's lines, as a recurring template keeps them (priced again each occurrence)."""
+    return [line.model_dump(exclude_none=True) for line in lines]
 
 
 def _inputs(lines: Sequence[LineItemRequest]) -> list[LineInput]:
@@ -57,8 +55,8 @@ def _price(found: lookup.Lookup, lines: Sequence[LineInput], variant_ids: Sequen
 
 
 def create_invoice(business_id: str, request: InvoiceCreate) -> Invoice:
-    """One BatchGetItem for the business and everything referenced, one PutItem."""
-    _refuse_recurring(request.recurring)
+    """One BatchGetItem for the business and everything referenced, one PutItem (a transaction
+    with the template and its first occurrence marker when ``recurring`` is given)."""
     lines = _inputs(request.line_items)
     variant_ids, location_ids = _references(lines, request.fulfillment_location_id)
     found = lookup.fetch(business_id, customers=[request.customer_id], variants=variant_ids, locations=location_ids)
@@ -75,8 +73,15 @@ def create_invoice(business_id: str, request: InvoiceCreate) -> Invoice:
         total=total, total_paid=0, balance_due=total, description=request.description, customer_id=customer.id,
         customer_name=customer.name, customer_email=customer.email, issue_date=issue.isoformat(),
         due_date=request.due_date, line_items=priced, fulfillment_location_id=request.fulfillment_location_id,
+        recurring_template_id=uuid7() if request.recurring else None,
     )
-    store.put_new(invoice, product_ids=products)
+    if request.recurring is None:
+        store.put_new(invoice, product_ids=products)
+        return invoice
+    made = recurring.from_invoice(invoice, request.recurring, business.timezone,
+                                  _recurring_lines(request.line_items))
+    store.put_new(invoice, product_ids=products, also=made.actions)
+    recurring.schedule_new(made)
     return invoice
 
 
@@ -96,7 +101,6 @@ def update_invoice(business_id: str, invoice_id: str, request: InvoiceUpdate) ->
     if request.id != invoice_id:
         raise Unprocessable(f"The body's id {request.id} is not the id in the path ({invoice_id})",
                             loc=("body", "id"), type="value_error", input=request.id)
-    _refuse_recurring(request.recurring)
     lines = _inputs(request.line_items or [])
     variant_ids, location_ids = _references(lines, request.fulfillment_location_id)
     found = lookup.fetch(business_id, customers=[request.customer_id] if request.customer_id else [],
@@ -131,8 +135,19 @@ def update_invoice(business_id: str, invoice_id: str, request: InvoiceUpdate) ->
     if request.due_date is not None:
         check_dates(date.fromisoformat(current.issue_date), date.fromisoformat(request.due_date))
         update["due_date"] = request.due_date
+    made = None
+    if request.recurring is not None:
+        if current.recurring_template_id:
+            raise Conflict(f"Invoice {invoice_id} already has recurring template {current.recurring_template_id}",
+                           code="already_recurring")
+        update["recurring_template_id"] = uuid7()
     after = current.model_copy(update=update)
-    store.replace(before, after, product_ids=products)
+    if request.recurring is not None:
+        made = recurring.from_invoice(after, request.recurring, found.business.timezone,
+                                      _recurring_lines(request.line_items) if request.line_items is not None else None)
+    store.replace(before, after, product_ids=products, also=made.actions if made else ())
+    if made:
+        recurring.schedule_new(made)
     return after
 
 
@@ -157,8 +172,8 @@ def void_invoice(business_id: str, invoice_id: str) -> Invoice:
 def mark_paid(business_id: str, invoice_id: str) -> Invoice:
     """open or partially paid -> manual_paid: the balance is settled on the business's own date."""
     business = lookup.fetch(business_id).business
-    invoice = store.set_status(business_id, invoice_id, "paid", now_iso(), paid_on=today_in(business.timezone)
-                               .isoformat())
+    invoice = store.set_status(business_id, invoice_id, "paid", now_iso(), settle=True,
+                               paid_on=today_in(business.timezone).isoformat())
     return invoice
 
 

@@ -120,9 +120,11 @@ def delete(before: Stored, *, also: Sequence[dict[str, Any]] = ()) -> None:
                        code="concurrent_update") from None
 
 
-def set_status(business_id: str, invoice_id: str, action: Action, now: str, **fields: Any) -> Invoice:
+def set_status(business_id: str, invoice_id: str, action: Action, now: str, *, settle: bool = False,
+               **fields: Any) -> Invoice:
     """Move the invoice along ``action`` in one conditional UpdateItem (no read first); a 409
-    names the status it is in, a 404 says it does not exist."""
+    names the status it is in, a 404 says it does not exist. ``settle``: the balance is paid in
+    full in the same update (total_paid = total, balance_due = 0)."""
     allowed = sorted(allowed_from(action))
     targets = {transition(action, status) for status in allowed}
     assert len(targets) == 1, f"{action} must lead to one status"
@@ -131,7 +133,11 @@ def set_status(business_id: str, invoice_id: str, action: Action, now: str, **fi
               **{f":{k}": value(v) for k, v in fields.items()},
               **{f":from{i}": value(s) for i, s in enumerate(allowed)}}
     sets = ", ".join(["#status = :to", "updated_at = :now", "version = version + :one",
-                      *(f"#{k} = :{k}" for k in fields)])
+                      *(f"#{k} = :{k}" for k in fields),
+                      *(["#total_paid = #total", "#balance_due = :zero"] if settle else [])])
+    if settle:
+        names.update({"#total_paid": "total_paid", "#total": "total", "#balance_due": "balance_due"})
+        values[":zero"] = value(0)
     try:
         out = client().update_item(
             TableName=table_name(), Key=key(keys.business(business_id), keys.invoice(invoice_id)),
@@ -164,6 +170,9 @@ def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict
     for attempt in range(_FINALIZE_ATTEMPTS):
         found = lookup.fetch(business_id, also=[invoice_sk, counter_sk])
         item = found.raw(invoice_sk)
+        if item is None and attempt:
+            raise Conflict(f"Invoice {invoice_id} was deleted by another request while being finalized",
+                           code="invoice_deleted")
         if item is None:
             raise not_found(invoice_id)
         stored = stored_of(item)

@@ -20,12 +20,30 @@ is known.
 | invoice counter | BIZ#<b>                 | COUNTER#INVOICE           |                                              |
 | delivery chunk  | BIZ#<b>                 | DELIVERY#<invoice>#<n>    |                                              |
 | delayed charge  | BIZ#<b>                 | DCHARGE#<id>              | BIZ#<b>#CUSTOMER#<c>#DCHARGES / <status>#<id>|
+| batch header    | BIZ#<b>                 | BATCH#<batch>             |                                              |
+| batch item      | BIZ#<b>                 | BATCH#<batch>#ITEM#<00007>|                                              |
+| batch draft     | BIZ#<b>                 | BATCHDRAFT#<batch>#<00007>|                                              |
+| recurring tmpl  | BIZ#<b>                 | RECURRING#<id>            | BIZ#<b>#RECURRING / RECURRING#<id>           |
+| occurrence run  | BIZ#<b>                 | RECURRING#<id>#RUN#<date> |                                              |
+| idempotency rec | BIZ#<b>                 | IDEMPOTENCY#<md5 of key>  | (Powertools idempotency record, TTL expires_at)|
 | user            | USER#<user>             | USER                      |                                              |
 | token           | TOKEN#<sha256 of secret>| TOKEN                     | TOKENID#<token id> / TOKEN                   |
 
 Invoices have two more sort orders on their own indexes: GSI2 (``BIZ#<b>#INVOICES`` /
 ``<total, offset and zero-padded>#<id>``) and GSI3 (``BIZ#<b>#INVOICES`` / ``<number sequence,
 zero-padded; 0 for drafts>#<id>``). Creation order is the table's own ``INVOICE#<uuid7>``.
+
+An active recurring template is also on GSI2 under ``RECURRING#DUE`` / ``<next occurrence>#<b>#<id>``
+(sparse: removed when it is paused, canceled or completed), so the daily catch-up finds every
+template with an occurrence due, across businesses, with one Query. A template's occurrence
+markers (each written in the same transaction as the invoice it generated, at most once) sort
+under ``RECURRING#<id>#RUN#``: its history is one Query. Template lists read GSI1, so they never
+see the markers.
+
+A batch's header and its per-item status records share the prefix ``BATCH#<batch>`` (the header
+sorts first), so the whole batch is one Query; each item's priced draft invoice sits under
+``BATCHDRAFT#`` instead, outside that prefix, so the Query stays small (far below 1 MB for
+1000 items) however many lines the invoices have.
 """
 
 from __future__ import annotations
@@ -41,6 +59,7 @@ def business(business_id: str) -> str:
 
 
 BUSINESS_SK = "BUSINESS"
+IDEMPOTENCY = "IDEMPOTENCY"  # prefix of the sort key of idempotency records: IDEMPOTENCY#<hash>
 USER_SK = "USER"
 TOKEN_SK = "TOKEN"  # noqa: S105 - a sort key, not a secret
 
@@ -156,3 +175,47 @@ def user(user_id: str) -> str:
 
 def token(token_hash: str) -> str:
     return f"TOKEN#{token_hash}"
+
+
+BATCH = "BATCH#"
+BATCH_DRAFT = "BATCHDRAFT#"
+
+
+def batch(batch_id: str) -> str:
+    """SK of a batch's header, and the prefix of the batch's header and item records."""
+    return f"{BATCH}{batch_id}"
+
+
+def batch_item(batch_id: str, index: int) -> str:
+    return f"{BATCH}{batch_id}#ITEM#{index:05d}"
+
+
+def batch_draft(batch_id: str, index: int) -> str:
+    return f"{BATCH_DRAFT}{batch_id}#{index:05d}"
+
+
+RECURRING = "RECURRING#"
+RECURRING_DUE = "RECURRING#DUE"  # GSI2PK of active templates (sparse)
+
+
+def recurring(template_id: str) -> str:
+    return f"{RECURRING}{template_id}"
+
+
+def recurring_templates(business_id: str) -> str:
+    """GSI1PK of a business's recurring templates (GSI1SK: ``recurring(id)``)."""
+    return f"{business(business_id)}#RECURRING"
+
+
+def recurring_runs(template_id: str) -> str:
+    """SK prefix of a template's occurrence markers."""
+    return f"{RECURRING}{template_id}#RUN#"
+
+
+def recurring_run(template_id: str, occurrence: str) -> str:
+    return f"{recurring_runs(template_id)}{occurrence}"
+
+
+def recurring_due(next_occurrence: str, business_id: str = "", template_id: str = "") -> str:
+    """GSI2SK of an active template: ``<next occurrence>#<business>#<id>``."""
+    return f"{next_occurrence}#{business_id}#{template_id}"

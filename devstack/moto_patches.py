@@ -1,0 +1,106 @@
+"""Two fixes to moto's DynamoDB that the local stack and the tests need (local tooling only).
+
+1. Speed: moto backs a ``TransactWriteItems`` up by deep-copying the whole table once per action,
+   so a transaction costs time and memory in proportion to the table (a 1000-invoice batch took
+   minutes and gigabytes). Here only the items the transaction touches are backed up and
+   restored when it is cancelled, which is all a rollback needs.
+2. Isolation: moto serves requests on several threads (the HTTP front, the SQS poller) with no
+   lock, so a transaction could interleave with another write or be seen half done. Every item
+   write, transaction and read here holds one lock, which makes each call atomic, as DynamoDB's
+   are.
+
+``apply()`` is idempotent; ``devstack.emulated`` and ``devstack.local`` call it before starting moto.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+_lock = threading.RLock()
+_state = threading.local()
+_applied = False
+
+
+def _deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    from moto.dynamodb.models.table import Table
+
+    if isinstance(value, Table) and getattr(_state, "in_transaction", False):
+        return value  # the touched items are backed up instead (see _transact_write_items)
+    return copy.deepcopy(value, memo)
+
+
+def _touched(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+    """(table, hash value, range value, deep copy of the item or None) for every action's item."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    found = []
+    for action in transact_items:
+        for op_type, op in action.items():
+            table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            if table is None:
+                continue
+            attrs = op.get("Item") if op_type == "Put" else op.get("Key")
+            try:
+                hash_value = DynamoType(attrs[table.hash_key_attr])
+                range_value = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+                item = table.get_item(hash_value, range_value)
+            except Exception:  # noqa: BLE001, S112 - a malformed action writes nothing: moto rejects it
+                continue
+            found.append((table, hash_value, range_value, copy.deepcopy(item)))
+    return found
+
+
+def _restore(touched: list[tuple[Any, Any, Any, Any]]) -> None:
+    for table, hash_value, range_value, backup in reversed(touched):
+        if range_value is None:
+            if backup is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = backup
+        elif backup is None:
+            table.items.get(hash_value, {}).pop(range_value, None)
+        else:
+            table.items[hash_value][range_value] = backup
+
+
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with _lock:
+            return method(*args, **kwargs)
+
+    return call
+
+
+def apply() -> None:
+    global _applied
+    with _lock:
+        if _applied:
+            return
+        from moto.dynamodb import models
+
+        backend = models.DynamoDBBackend
+        models.copy = SimpleNamespace(copy=copy.copy, deepcopy=_deepcopy)  # type: ignore[assignment]
+        original = backend.transact_write_items
+
+        def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+            with _lock:
+                touched = _touched(self, transact_items)
+                _state.in_transaction = True
+                try:
+                    original(self, transact_items)
+                except BaseException:
+                    _restore(touched)
+                    raise
+                finally:
+                    _state.in_transaction = False
+
+        backend.transact_write_items = functools.wraps(original)(_transact_write_items)  # type: ignore[method-assign]
+        for name in ("put_item", "update_item", "delete_item", "get_item", "query"):
+            setattr(backend, name, _locked(getattr(backend, name)))
+        _applied = True

@@ -1,0 +1,72 @@
+"""Batch invoice creation API: accept many invoices at once, follow the batch's progress."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoicing.domain.batches import INLINE_LIMIT, Batch
+from invoicing.http.api import InvoicingApi
+from invoicing.http.batches import BatchInvoiceRequest
+from invoicing.http.envelope import Envelope, documented, ok
+from invoicing.http.types import Uuid
+from invoicing.observability import logger, metrics, tracer
+from invoicing.operations import batches
+
+app = InvoicingApi()
+
+BatchId = Annotated[Uuid, Path(description="The batch's UUID (batch_id of the creation's answer)")]
+
+
+@app.post(
+    "/api/v1/invoices/batch",
+    status_code=201,
+    responses=documented(201, 404),
+    summary="Batch create invoices",
+    description="Create invoices for multiple customers in one action, optionally sweeping delayed charges.\n\n"
+    "The whole request is validated before anything is written: an invalid item is a 422 whose `loc` names its "
+    "index (`[\"body\", \"items\", 7, \"due_date\"]`), an unknown customer, variant or location a 404 whose detail "
+    "starts with `items[7]: `. Invoices are in the business's default currency, issued today in its time zone. "
+    "Invoice ids are assigned at once and answered with the batch; batches of up to "
+    f"{INLINE_LIMIT} items are done before the answer, larger ones asynchronously (follow them with "
+    "`GET /api/v1/invoices/batches/{batch_id}`).\n\n"
+    "`include_delayed_charges`: the customer's pending delayed charges in that currency become lines (credits "
+    "negative) of the invoice of its lowest-index item, in the same transaction that marks them invoiced; charges "
+    "beyond what one invoice can take (250 lines, 96 charges) stay pending. A sweep that would make a total negative "
+    "fails that item only. `finalize`: each invoice is then finalized (numbered) as by POST "
+    "/api/v1/invoices/{invoice_id}/finalize. Every item ends as exactly one invoice or one failed entry with its "
+    "reason.",
+    tags=["invoices"],
+    operation_id="create_batch_invoices_api_v1_invoices_batch_post",
+)
+def create_batch(body: Annotated[BatchInvoiceRequest, Body()]) -> Envelope[Batch]:
+    batch = batches.create_batch(app.caller.business_id, body)
+    metrics.add_metric(name="BatchAccepted", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="BatchItemsAccepted", unit=MetricUnit.Count, value=batch.total)
+    return ok(batch, code="invoice_batch.created",
+              message=f"Batch of {batch.total} invoices accepted" if batch.status == "processing"
+              else f"Batch of {batch.total} invoices {batch.status.replace('_', ' ')}")
+
+
+@app.get(
+    "/api/v1/invoices/batches/<batch_id>",
+    responses=documented(200),
+    summary="Get invoice batch",
+    description="The batch's progress and result: counts, status (`processing` until every item is done, then "
+    "`completed` or `completed_with_errors`) and every item with its invoice id, status and error.",
+    tags=["invoices"],
+)
+def get_batch(batch_id: BatchId) -> Envelope[Batch]:
+    batch = batches.get_batch(app.caller.business_id, batch_id)
+    return ok(batch, code="invoice_batch.retrieved", message=f"Batch {batch.status.replace('_', ' ')}")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

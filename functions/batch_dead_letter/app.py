@@ -1,0 +1,45 @@
+"""Batch dead letters: an item whose message failed every delivery is marked failed ("processing
+failed repeatedly"), so its batch completes (with errors) instead of staying in processing.
+
+The BatchDeadLetterItems metric it emits has an alarm (template.yaml), as has the dead-letter
+queue's depth (messages this function itself could not handle).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from invoicing.domain.batches import ItemMessage
+from invoicing.observability import logger, metrics, tracer
+from invoicing.operations import batches
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    metrics.add_metric(name="BatchDeadLetterItems", unit=MetricUnit.Count, value=1)
+    try:
+        message = ItemMessage.model_validate_json(record.body)
+    except ValidationError:
+        # Names no batch item, so there is nothing to mark: keep it in the log, not in the queue.
+        logger.error("Dead letter is not a batch item message; dropped", extra={
+            "message_id": record.message_id, "body": record.body[:2000]})
+        return
+    logger.append_keys(batch_id=message.batch_id, index=message.index)
+    status = batches.give_up_item(message.business_id, message.batch_id, message.index)
+    logger.warning("Batch item dead-lettered", extra={"status": status})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,  # type: ignore[arg-type]
+                                     context=context)

@@ -1,0 +1,441 @@
+"""Recurring templates: create (standalone or from an invoice), read, list, change, pause,
+resume, cancel, skip, clone, history, and the run that generates their invoices.
+
+Exactly one invoice per occurrence: ``run_due`` writes each generated invoice, the occurrence's
+marker (created only if absent) and the template's advance (conditional on its version) in one
+transaction. A second or late fire, or the daily catch-up racing a schedule, finds the marker
+or a newer version, reads the template again and generates only what is still missing.
+
+Dates are the business's calendar dates (``today_in(business.timezone)``). Occurrences before
+a template existed are not generated (scheduling is not backdating), nor are those that fell
+while it was paused: resume records them in ``skipped_dates``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from invoicing.domain import recurrence
+from invoicing.domain.clock import now_iso, today_in
+from invoicing.domain.ids import uuid7
+from invoicing.domain.invoices import LineInput, total_of
+from invoicing.domain.models import Invoice, LineItem, RecurringTemplate, RecurringTemplateData
+from invoicing.errors import Conflict, Unprocessable
+from invoicing.http.invoices import InvoiceRecurringConfig
+from invoicing.http.recurring import RecurringCreate, RecurringUpdate
+from invoicing.storage import invoices as invoice_store
+from invoicing.storage import keys, lookup, scheduler, transactions
+from invoicing.storage import recurring as store
+from invoicing.storage.paging import Page, PageRequest
+
+log = logging.getLogger(__name__)
+
+MAX_PER_RUN = 50  # occurrences one run generates; a longer backlog continues a minute later
+_ATTEMPTS = 10
+_SKIPPED_KEPT = 100
+_SCHEDULE_FIELDS = ("frequency", "start_date", "day_of_month", "day_of_week", "end_date", "max_occurrences")
+
+
+def rule_of(template: RecurringTemplate) -> recurrence.Rule:
+    return recurrence.Rule(
+        frequency=template.frequency, start_date=date.fromisoformat(template.start_date),
+        day_of_month=template.day_of_month, day_of_week=template.day_of_week,
+        end_date=date.fromisoformat(template.end_date) if template.end_date else None,
+        max_occurrences=template.max_occurrences,
+    )
+
+
+def _check_rule(rule: recurrence.Rule, loc: Sequence[str]) -> None:
+    for field, message in recurrence.check(rule):
+        raise Unprocessable(message, loc=(*loc, field), type="value_error")
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _next_from(template: RecurringTemplate, today: date) -> str | None:
+    """The first occurrence on or after ``today`` and after the last generated one."""
+    after = today - timedelta(days=1)
+    if template.last_generated_on:
+        after = max(after, date.fromisoformat(template.last_generated_on))
+    return _iso(recurrence.next_occurrence(rule_of(template), after, template.occurrences_generated))
+
+
+def _with_next(template: RecurringTemplate, next_occurrence: str | None, **update: Any) -> RecurringTemplate:
+    """``template`` with its next occurrence; an active one without any is completed."""
+    status = update.pop("status", template.status)
+    if status == "active" and next_occurrence is None:
+        status = "completed"
+    if status != "active":
+        next_occurrence = None
+    return template.model_copy(update={"next_occurrence": next_occurrence, "status": status, **update})
+
+
+def _sync_schedule(template: RecurringTemplate, timezone: str) -> None:
+    """Make the template's schedule true to it. A failure is logged, not raised: the template is
+    already stored, and the daily catch-up runs any template whose occurrence is due."""
+    try:
+        if template.status == "active" and template.next_occurrence:
+            scheduler.put_schedule(template.business_id, template.id, template.next_occurrence, timezone)
+        else:
+            scheduler.delete_schedule(template.id)
+    except Exception:
+        log.exception("could not update the schedule of recurring template %s", template.id)
+
+
+def _validate_lines(found: lookup.Lookup, lines: list[dict[str, Any]], fulfillment_location_id: str | None,
+                    currency: str) -> None:
+    """Price the lines once now, so an unknown variant or location is a 404 at creation."""
+    from invoicing.operations.invoices import _price, _references
+
+    inputs = [LineInput(**line) for line in lines]
+    variant_ids, location_ids = _references(inputs, fulfillment_location_id)
+    extra = lookup.fetch(found.business_id, variants=variant_ids, locations=location_ids)
+    _price(extra, inputs, variant_ids, location_ids, currency)
+
+
+# --------------------------------------------------------------------------- create
+def create_template(business_id: str, request: RecurringCreate) -> RecurringTemplate:
+    if request.recurrence_type != "invoice":
+        raise Unprocessable("recurrence_type 'bill' is not supported: only 'invoice' templates can be created",
+                            loc=("body", "recurrence_type"), type="not_supported", input=request.recurrence_type)
+    found = lookup.fetch(business_id, customers=[request.customer_id])
+    found.require_customer(request.customer_id)
+    business = found.business
+    currency = request.currency or business.currency
+    data = request.template_data
+    lines = [line.model_dump(exclude_none=True) for line in data.line_items]
+    _validate_lines(found, lines, data.fulfillment_location_id, currency)
+    today = today_in(business.timezone)
+    now = now_iso()
+    template = RecurringTemplate(
+        id=uuid7(), business_id=business_id, name=request.name, customer_id=request.customer_id, currency=currency,
+        frequency=request.frequency, start_date=request.start_date or today.isoformat(),
+        day_of_month=request.day_of_month, day_of_week=request.day_of_week, end_date=request.end_date,
+        max_occurrences=request.max_occurrences, days_until_due=request.days_until_due,
+        auto_finalize=request.auto_finalize, status="active",
+        template_data=RecurringTemplateData(line_items=lines, description=data.description,
+                                            fulfillment_location_id=data.fulfillment_location_id),
+        created_at=now, updated_at=now, version=1,
+    )
+    _check_rule(rule_of(template), ("body",))
+    template = _with_next(template, _next_from(template, today))
+    store.put_new(template)
+    _sync_schedule(template, business.timezone)
+    return template
+
+
+def _lines_of_invoice(lines: Sequence[LineItem]) -> list[dict[str, Any]]:
+    """An invoice's lines as request lines: variant lines without their price (each occurrence
+    takes the day's catalog price), custom lines as they are; swept delayed charges are left out."""
+    out: list[dict[str, Any]] = []
+    for line in lines:
+        if line.delayed_charge_id:
+            continue
+        if line.variant_id:
+            out.append({k: v for k, v in {"variant_id": line.variant_id, "quantity": line.quantity,
+                                          "location_id": line.location_id}.items() if v is not None})
+        else:
+            out.append({"description": line.description, "quantity": line.quantity, "unit_price": line.unit_price})
+    return out
+
+
+@dataclass(frozen=True)
+class FromInvoice:
+    """A template made from an invoice, and what to write with that invoice in its transaction."""
+
+    template: RecurringTemplate
+    actions: list[dict[str, Any]]
+    timezone: str
+
+
+def from_invoice(invoice: Invoice, config: InvoiceRecurringConfig, timezone: str,
+                 request_lines: list[dict[str, Any]] | None = None) -> FromInvoice:
+    """The template ``recurring`` asks for: the invoice is its first occurrence (covering its own
+    issue date); ``invoice.recurring_template_id`` must already be the returned template's id."""
+    issue = date.fromisoformat(invoice.issue_date)
+    days_until_due = config.days_until_due
+    if days_until_due is None:
+        days_until_due = max(0, (date.fromisoformat(invoice.due_date) - issue).days)
+    now = now_iso()
+    template = RecurringTemplate(
+        id=invoice.recurring_template_id or uuid7(), business_id=invoice.business_id,
+        name=config.name or invoice.description or f"Recurring invoice for {invoice.customer_name}",
+        customer_id=invoice.customer_id, currency=invoice.currency, frequency=config.frequency,
+        start_date=config.start_date or invoice.issue_date, day_of_month=config.day_of_month,
+        day_of_week=config.day_of_week, end_date=config.end_date, max_occurrences=config.max_occurrences,
+        days_until_due=days_until_due, auto_finalize=config.auto_finalize, status="active",
+        template_data=RecurringTemplateData(
+            line_items=request_lines if request_lines is not None else _lines_of_invoice(invoice.line_items),
+            description=invoice.description, fulfillment_location_id=invoice.fulfillment_location_id),
+        occurrences_generated=1, last_generated_on=invoice.issue_date, source_invoice_id=invoice.id,
+        created_at=now, updated_at=now, version=1,
+    )
+    _check_rule(rule_of(template), ("body", "recurring"))
+    today = today_in(timezone)
+    template = _with_next(template, _next_from(template, today))  # after the issue date, from today on
+    actions = [store.put_action(template),
+               store.marker_action(invoice.business_id, template.id, invoice.issue_date, invoice.id, now)]
+    return FromInvoice(template, actions, timezone)
+
+
+def schedule_new(made: FromInvoice) -> None:
+    """After the invoice's transaction committed: the template's schedule."""
+    _sync_schedule(made.template, made.timezone)
+
+
+# --------------------------------------------------------------------------- read
+def get_template(business_id: str, template_id: str) -> RecurringTemplate:
+    return store.get(business_id, template_id)
+
+
+def list_templates(business_id: str, request: PageRequest, *, statuses: Sequence[str] = (),
+                   customer_id: str | None = None) -> tuple[Page, list[RecurringTemplate]]:
+    return store.list_page(business_id, request, statuses=statuses, customer_id=customer_id)
+
+
+def history(business_id: str, template_id: str, request: PageRequest) -> tuple[Page, list[Invoice]]:
+    """The invoices the template generated (its creating invoice too), by occurrence: one Query
+    for a page of occurrence markers, one BatchGetItem for their invoices (a deleted draft is
+    left out)."""
+    store.get(business_id, template_id)  # 404 for an unknown (or another business's) template
+    page, runs = store.runs_page(business_id, template_id, request)
+    found = lookup.fetch(business_id, also=[keys.invoice(run.invoice_id) for run in runs])
+    invoices = [Invoice.model_validate(item) for run in runs if (item := found.raw(keys.invoice(run.invoice_id)))]
+    return page, invoices
+
+
+# --------------------------------------------------------------------------- change
+def _change(business_id: str, template_id: str, change: Any) -> RecurringTemplate:
+    """Read, apply ``change(template, today) -> template``, write conditionally; retry lost races."""
+    for _ in range(_ATTEMPTS):
+        found = lookup.fetch(business_id, also=[keys.recurring(template_id)])
+        item = found.raw(keys.recurring(template_id))
+        if item is None:
+            raise store.not_found(template_id)
+        before = store.of_item(item)
+        timezone = found.business.timezone
+        after = change(before, today_in(timezone))
+        after = after.model_copy(update={"version": before.version + 1, "updated_at": now_iso()})
+        try:
+            store.replace(before, after)
+        except Conflict:
+            continue  # a run (or another change) got there first: read it again
+        _sync_schedule(after, timezone)
+        return after
+    raise Conflict(f"Recurring template {template_id} is being changed by other requests; retry",
+                   code="concurrent_update")
+
+
+def _require(template: RecurringTemplate, action: str, *statuses: str) -> None:
+    if template.status not in statuses:
+        raise Conflict(f"Recurring template {template.id} is {template.status}: it cannot be {action}",
+                       code="invalid_template_status")
+
+
+def update_template(business_id: str, template_id: str, request: RecurringUpdate) -> RecurringTemplate:
+    changes = request.model_dump(exclude_unset=True)
+    if "customer_id" in changes:
+        lookup.fetch(business_id, customers=[changes["customer_id"]]).require_customer(changes["customer_id"])
+    if "template_data" in changes:
+        data = request.template_data
+        changes["template_data"] = RecurringTemplateData(
+            line_items=[line.model_dump(exclude_none=True) for line in data.line_items],
+            description=data.description, fulfillment_location_id=data.fulfillment_location_id)
+
+    def apply(before: RecurringTemplate, today: date) -> RecurringTemplate:
+        _require(before, "changed", "active", "paused", "completed")
+        after = before.model_copy(update=changes)
+        _check_rule(rule_of(after), ("body",))
+        if "template_data" in changes or "currency" in changes:
+            found = lookup.fetch(business_id)
+            _validate_lines(found, after.template_data.line_items, after.template_data.fulfillment_location_id,
+                            after.currency)
+        if before.status == "paused":
+            return after
+        status = "active" if before.status == "completed" else before.status  # a longer series goes on
+        if status == "active" and not any(f in changes for f in _SCHEDULE_FIELDS) and before.status == "active":
+            return after
+        return _with_next(after, _next_from(after, today), status=status)
+
+    return _change(business_id, template_id, apply)
+
+
+def pause(business_id: str, template_id: str) -> RecurringTemplate:
+    def apply(before: RecurringTemplate, today: date) -> RecurringTemplate:
+        _require(before, "paused", "active")
+        return _with_next(before, None, status="paused")
+
+    return _change(business_id, template_id, apply)
+
+
+def resume(business_id: str, template_id: str) -> RecurringTemplate:
+    """Occurrences that fell while it was paused are skipped (recorded), not generated."""
+    def apply(before: RecurringTemplate, today: date) -> RecurringTemplate:
+        _require(before, "resumed", "paused")
+        rule = rule_of(before)
+        after_day = date.fromisoformat(before.last_generated_on) if before.last_generated_on else None
+        missed = []
+        for day in recurrence.occurrences(rule, after=after_day):
+            if day >= today:
+                break
+            missed.append(day.isoformat())
+        skipped = list(dict.fromkeys([*before.skipped_dates, *missed]))[-_SKIPPED_KEPT:]
+        resumed = before.model_copy(update={"skipped_dates": skipped})
+        return _with_next(resumed, _next_from(resumed, today), status="active")
+
+    return _change(business_id, template_id, apply)
+
+
+def cancel(business_id: str, template_id: str) -> RecurringTemplate:
+    def apply(before: RecurringTemplate, today: date) -> RecurringTemplate:
+        _require(before, "canceled", "active", "paused")
+        return _with_next(before, None, status="canceled")
+
+    return _change(business_id, template_id, apply)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    skipped_date: str
+    next_occurrence: str | None
+    template: RecurringTemplate
+
+
+def skip(business_id: str, template_id: str) -> Skipped:
+    """Skip the next occurrence (it generates nothing); answers it and the one after."""
+    skipped: list[str] = []
+
+    def apply(before: RecurringTemplate, today: date) -> RecurringTemplate:
+        _require(before, "skipped", "active")
+        assert before.next_occurrence, "an active template has a next occurrence"
+        skipped[:] = [before.next_occurrence]
+        following = recurrence.next_occurrence(rule_of(before), date.fromisoformat(before.next_occurrence),
+                                               before.occurrences_generated)
+        dates = [*before.skipped_dates, before.next_occurrence][-_SKIPPED_KEPT:]
+        return _with_next(before, _iso(following), skipped_dates=dates)
+
+    after = _change(business_id, template_id, apply)
+    return Skipped(skipped_date=skipped[0], next_occurrence=after.next_occurrence, template=after)
+
+
+def clone(business_id: str, template_id: str) -> RecurringTemplate:
+    """A new active template with the same customer, lines and schedule; its series starts now."""
+    found = lookup.fetch(business_id, also=[keys.recurring(template_id)])
+    item = found.raw(keys.recurring(template_id))
+    if item is None:
+        raise store.not_found(template_id)
+    source = store.of_item(item)
+    timezone = found.business.timezone
+    now = now_iso()
+    copy = source.model_copy(update={
+        "id": uuid7(), "name": f"{source.name} (copy)"[:200], "status": "active", "occurrences_generated": 0,
+        "last_generated_on": None, "skipped_dates": [], "source_invoice_id": None, "created_at": now,
+        "updated_at": now, "version": 1,
+    })
+    copy = _with_next(copy, _next_from(copy, today_in(timezone)))
+    store.put_new(copy)
+    _sync_schedule(copy, timezone)
+    return copy
+
+
+# --------------------------------------------------------------------------- run
+@dataclass
+class RunResult:
+    template_id: str
+    generated: list[Invoice]
+    status: str | None = None
+    next_occurrence: str | None = None
+
+
+def _generate(template: RecurringTemplate, occurrence: date, after: RecurringTemplate) -> Invoice:
+    """Price the template's lines as of today's catalog and write the invoice, its marker and the
+    template's advance in one transaction (``transactions.Cancelled`` when any of them fails)."""
+    from invoicing.operations.invoices import _price, _references
+
+    data = template.template_data
+    inputs = [LineInput(**line) for line in data.line_items]
+    variant_ids, location_ids = _references(inputs, data.fulfillment_location_id)
+    found = lookup.fetch(template.business_id, customers=[template.customer_id], variants=variant_ids,
+                         locations=location_ids)
+    customer = found.require_customer(template.customer_id)
+    priced, products = _price(found, inputs, variant_ids, location_ids, template.currency)
+    total = total_of(priced)
+    now = now_iso()
+    invoice = Invoice(
+        id=uuid7(), business_id=template.business_id, created_at=now, updated_at=now, status="draft",
+        currency=template.currency, total=total, total_paid=0, balance_due=total, description=data.description,
+        customer_id=customer.id, customer_name=customer.name, customer_email=customer.email,
+        issue_date=occurrence.isoformat(), due_date=(occurrence + timedelta(days=template.days_until_due)).isoformat(),
+        line_items=priced, fulfillment_location_id=data.fulfillment_location_id, recurring_template_id=template.id,
+    )
+    invoice_store.put_new(invoice, product_ids=products, also=[
+        store.marker_action(template.business_id, template.id, occurrence.isoformat(), invoice.id, now),
+        store.replace_action(template, after),
+    ])
+    return invoice
+
+
+def run_due(business_id: str, template_id: str, today: date | None = None) -> RunResult:
+    """Generate every occurrence of the template due by ``today`` (default: today in the
+    business's time zone) that has no invoice yet, one transaction each, then move its schedule."""
+    result = RunResult(template_id, [])
+    timezone = "UTC"
+    template: RecurringTemplate | None = None
+    conflicts = 0
+    while len(result.generated) < MAX_PER_RUN and conflicts < _ATTEMPTS:
+        found = lookup.fetch(business_id, also=[keys.recurring(template_id)])
+        item = found.raw(keys.recurring(template_id))
+        if item is None:
+            log.warning("recurring template %s of business %s does not exist: nothing to run", template_id,
+                        business_id)
+            scheduler.delete_schedule(template_id)
+            return result
+        template = store.of_item(item)
+        timezone = found.business.timezone
+        day = today or today_in(timezone)
+        if template.status != "active" or not template.next_occurrence:
+            break
+        pending = recurrence.due(rule_of(template), date.fromisoformat(template.next_occurrence), day,
+                                 template.occurrences_generated)
+        if not pending:
+            break
+        occurrence = pending[0]
+        generated = template.occurrences_generated + 1
+        following = recurrence.next_occurrence(rule_of(template), occurrence, generated)
+        after = _with_next(template, _iso(following), occurrences_generated=generated,
+                           last_generated_on=occurrence.isoformat(), version=template.version + 1,
+                           updated_at=now_iso())
+        try:
+            invoice = _generate(template, occurrence, after)
+        except transactions.Cancelled:
+            conflicts += 1  # another run generated it, or the template changed: read it again
+            continue
+        if template.auto_finalize:
+            invoice = invoice_store.finalize(business_id, invoice.id, now_iso())
+        result.generated.append(invoice)
+        template = after
+    if template is not None:
+        result.status, result.next_occurrence = template.status, template.next_occurrence
+        _sync_schedule(template, timezone)
+    return result
+
+
+def run_catch_up(today: date | None = None) -> list[RunResult]:
+    """Run every active template whose next occurrence is due (the daily catch-up schedule).
+    The index is read up to tomorrow in UTC, so every time zone's today is covered; each run
+    then uses its own business's today."""
+    until = (today or datetime.now(UTC).date()) + timedelta(days=1)
+    results = []
+    for due_template in store.due_through(until.isoformat()):
+        try:
+            results.append(run_due(due_template.business_id, due_template.template_id,
+                                   None if today is None else today))
+        except Exception:
+            log.exception("catch-up of recurring template %s failed", due_template.template_id)
+    return results

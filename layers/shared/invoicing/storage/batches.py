@@ -1,0 +1,186 @@
+"""Batches: a header ``BIZ#<b> / BATCH#<batch>`` with the counts, one small status record per item
+``BATCH#<batch>#ITEM#<00007>``, and each item's priced draft invoice ``BATCHDRAFT#<batch>#<00007>``.
+
+Accepting writes them all with BatchWriteItem (25 per call). Reading a batch back is one Query
+on the ``BATCH#<batch>`` prefix (header first, then the items in index order); the drafts, the
+only large records, are outside that prefix. Processing an item moves its record along
+pending -> created -> finalized (or -> failed) with actions that join the transaction writing
+the invoice, each conditional on the status it leaves, so a redelivered message changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from invoicing.domain.batches import Batch, BatchItemResult, ItemStatus, batch_status
+from invoicing.domain.models import Invoice
+from invoicing.errors import NotFound
+from invoicing.storage import keys, lookup, transactions
+from invoicing.storage.table import client, deserialize, serialize, table_name, value
+
+BATCH_WRITE_LIMIT = 25
+_RETRIES = 8
+_STATUS = {"#status": "status"}
+
+
+class Throttled(RuntimeError):
+    """DynamoDB kept items unprocessed after every retry (sustained throttling)."""
+
+
+def not_found(batch_id: str) -> NotFound:
+    return NotFound(f"Batch {batch_id} not found", code="batch_not_found")
+
+
+# ------------------------------------------------------------------------------------ records
+def header_record(business_id: str, batch_id: str, *, total: int, include_delayed_charges: bool, finalize: bool,
+                  now: str) -> dict[str, Any]:
+    return {
+        keys.PK: keys.business(business_id), keys.SK: keys.batch(batch_id), "kind": "batch",
+        "batch_id": batch_id, "business_id": business_id, "total": total, "created": 0, "finalized": 0, "failed": 0,
+        "include_delayed_charges": include_delayed_charges, "finalize": finalize, "created_at": now, "updated_at": now,
+    }
+
+
+def item_record(business_id: str, batch_id: str, index: int, *, customer_id: str, invoice_id: str,
+                now: str) -> dict[str, Any]:
+    return {
+        keys.PK: keys.business(business_id), keys.SK: keys.batch_item(batch_id, index), "kind": "batch_item",
+        "index": index, "customer_id": customer_id, "invoice_id": invoice_id, "status": "pending",
+        "updated_at": now,
+    }
+
+
+def draft_record(business_id: str, batch_id: str, index: int, *, invoice: Invoice, product_ids: Iterable[str],
+                 sweep: bool) -> dict[str, Any]:
+    """The invoice as priced at acceptance, what it sells, and whether it takes its customer's
+    delayed charges (``sweep``)."""
+    return {
+        keys.PK: keys.business(business_id), keys.SK: keys.batch_draft(batch_id, index), "kind": "batch_draft",
+        "invoice": invoice.model_dump(), "product_ids": set(product_ids) or None, "sweep": sweep,
+    }
+
+
+def write_new(records: Sequence[dict[str, Any]]) -> int:
+    """Write new records with BatchWriteItem, 25 per call, retrying unprocessed ones with backoff.
+    Returns the number of calls."""
+    calls = 0
+    for start in range(0, len(records), BATCH_WRITE_LIMIT):
+        pending: Any = {table_name(): [{"PutRequest": {"Item": serialize(r)}}
+                                       for r in records[start:start + BATCH_WRITE_LIMIT]]}
+        for attempt in range(_RETRIES):
+            calls += 1
+            pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+            time.sleep(min(0.025 * 2**attempt, 1.0))  # DynamoDB asks callers to back off before retrying
+        else:
+            raise Throttled(f"BatchWriteItem left items unprocessed after {_RETRIES} attempts")
+    return calls
+
+
+# ------------------------------------------------------------------------------------ reading
+def _result(item: dict[str, Any]) -> BatchItemResult:
+    return BatchItemResult(index=int(item["index"]), customer_id=item["customer_id"], invoice_id=item["invoice_id"],
+                           status=item["status"], error=item.get("error"))
+
+
+def batch_of(header: dict[str, Any], items: Iterable[BatchItemResult]) -> Batch:
+    counts = {name: int(header.get(name, 0)) for name in ("total", "created", "finalized", "failed")}
+    return Batch(
+        batch_id=header["batch_id"], business_id=header["business_id"],
+        status=batch_status(**counts, finalize=bool(header["finalize"])), **counts,
+        include_delayed_charges=bool(header["include_delayed_charges"]), finalize=bool(header["finalize"]),
+        created_at=header["created_at"], updated_at=header["updated_at"], items=list(items),
+    )
+
+
+def read(business_id: str, batch_id: str) -> Batch:
+    """The batch with every item: one Query (header and item records only, far below 1 MB for
+    1000 items; a further page is followed should one ever be needed)."""
+    args: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": value(keys.business(business_id)), ":prefix": value(keys.batch(batch_id))},
+        "ConsistentRead": True,
+    }
+    header: dict[str, Any] | None = None
+    items: list[BatchItemResult] = []
+    while True:
+        out = client().query(**args)
+        for raw in out.get("Items", []):
+            record = deserialize(raw)
+            if record[keys.SK] == keys.batch(batch_id):
+                header = record
+            else:
+                items.append(_result(record))
+        if "LastEvaluatedKey" not in out:
+            break
+        args["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+    if header is None:
+        raise not_found(batch_id)
+    return batch_of(header, items)
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """One item as its processing reads it."""
+
+    business_id: str
+    batch_id: str
+    index: int
+    customer_id: str
+    invoice_id: str
+    status: ItemStatus
+    finalize: bool
+    sweep: bool
+    draft: Invoice
+    product_ids: frozenset[str]
+
+
+def load_item(business_id: str, batch_id: str, index: int) -> ItemState | None:
+    """The item's record, draft and its batch's flags: one BatchGetItem (consistent). None when
+    the batch has no such item."""
+    header_sk, item_sk, draft_sk = keys.batch(batch_id), keys.batch_item(batch_id, index), keys.batch_draft(batch_id,
+                                                                                                             index)
+    found = lookup.fetch(business_id, also=[header_sk, item_sk, draft_sk])
+    header, item, draft = found.raw(header_sk), found.raw(item_sk), found.raw(draft_sk)
+    if header is None or item is None or draft is None:
+        return None
+    return ItemState(
+        business_id=business_id, batch_id=batch_id, index=index, customer_id=item["customer_id"],
+        invoice_id=item["invoice_id"], status=item["status"], finalize=bool(header["finalize"]),
+        sweep=bool(draft.get("sweep")), draft=Invoice.model_validate(draft["invoice"]),
+        product_ids=frozenset(draft.get("product_ids") or ()),
+    )
+
+
+# ------------------------------------------------------------------------------------ transaction actions
+def move_action(state: ItemState, to: ItemStatus, now: str, *, error: str | None = None,
+                from_status: ItemStatus | None = None) -> dict[str, Any]:
+    """The action moving the item's record from its status as read (or ``from_status``) to ``to``;
+    it fails (cancelling its transaction) if the record moved since."""
+    sets = "#status = :to, updated_at = :now" + (", #error = :error" if error is not None else "")
+    names = {**_STATUS, **({"#error": "error"} if error is not None else {})}
+    values: dict[str, Any] = {":to": to, ":now": now, ":from": from_status or state.status}
+    if error is not None:
+        values[":error"] = error
+    return transactions.update(keys.business(state.business_id), keys.batch_item(state.batch_id, state.index),
+                               f"SET {sets}", condition="#status = :from", names=names, values=values)
+
+
+def count_action(state: ItemState, counter: str, now: str) -> dict[str, Any]:
+    """The action adding one to the header's ``counter`` (created, finalized or failed)."""
+    assert counter in ("created", "finalized", "failed")
+    return transactions.update(keys.business(state.business_id), keys.batch(state.batch_id),
+                               f"SET updated_at = :now ADD {counter} :one", condition="attribute_exists(PK)",
+                               values={":now": now, ":one": 1})
+
+
+def customer_live_action(state: ItemState) -> dict[str, Any]:
+    """The check that the item's customer still exists and is not deleted."""
+    return transactions.check(keys.business(state.business_id), keys.customer(state.customer_id),
+                              "attribute_exists(PK) AND (attribute_not_exists(deleted) OR deleted = :false)",
+                              values={":false": False})

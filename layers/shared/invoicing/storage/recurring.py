@@ -1,0 +1,140 @@
+"""Recurring templates (``BIZ#<b> / RECURRING#<id>``) and their occurrence markers
+(``BIZ#<b> / RECURRING#<id>#RUN#<date>``).
+
+Every template write is conditional on the ``version`` that was read, so a run and a pause (or
+two runs) never both win. A marker is created only if absent, in the same transaction as the
+invoice it records: whatever fires twice, an occurrence has at most one invoice. Active
+templates with a next occurrence sit on GSI2 under ``RECURRING#DUE`` (sparse), where the daily
+catch-up finds them without a Scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from invoicing.domain.models import RecurringTemplate
+from invoicing.errors import Conflict, NotFound
+from invoicing.storage import keys, transactions
+from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
+from invoicing.storage.table import client, deserialize, key, serialize, table_name, value
+
+
+def not_found(template_id: str) -> NotFound:
+    return NotFound(f"Recurring template {template_id} not found", code="recurring_template_not_found")
+
+
+def item_of(template: RecurringTemplate) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        keys.PK: keys.business(template.business_id),
+        keys.SK: keys.recurring(template.id),
+        keys.GSI1PK: keys.recurring_templates(template.business_id),
+        keys.GSI1SK: keys.recurring(template.id),
+        **template.model_dump(),
+        "version": template.version,
+    }
+    if template.status == "active" and template.next_occurrence:
+        item[keys.GSI2PK] = keys.RECURRING_DUE
+        item[keys.GSI2SK] = keys.recurring_due(template.next_occurrence, template.business_id, template.id)
+    return item
+
+
+def of_item(item: dict[str, Any]) -> RecurringTemplate:
+    return RecurringTemplate.model_validate({**item, "version": int(item.get("version", 0))})
+
+
+def put_action(template: RecurringTemplate) -> dict[str, Any]:
+    """The transaction action that writes a new template (never over an existing id)."""
+    return transactions.put(item_of(template))
+
+
+def replace_action(before: RecurringTemplate, after: RecurringTemplate) -> dict[str, Any]:
+    """The transaction action that overwrites ``before`` with ``after`` (whose version must be
+    ``before.version + 1``), only if nobody changed it in between."""
+    return {"Put": {"TableName": table_name(), "Item": serialize(item_of(after)),
+                    "ConditionExpression": "version = :version",
+                    "ExpressionAttributeValues": {":version": value(before.version)}}}
+
+
+def marker_action(business_id: str, template_id: str, occurrence: str, invoice_id: str, now: str) -> dict[str, Any]:
+    """The occurrence marker: created once, or the whole transaction is cancelled."""
+    return transactions.put({keys.PK: keys.business(business_id), keys.SK: keys.recurring_run(template_id, occurrence),
+                             "template_id": template_id, "occurrence": occurrence, "invoice_id": invoice_id,
+                             "created_at": now})
+
+
+def get(business_id: str, template_id: str) -> RecurringTemplate:
+    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.recurring(template_id)),
+                            ConsistentRead=True)
+    if "Item" not in got:
+        raise not_found(template_id)
+    return of_item(deserialize(got["Item"]))
+
+
+def put_new(template: RecurringTemplate) -> None:
+    client().put_item(TableName=table_name(), Item=serialize(item_of(template)),
+                      ConditionExpression="attribute_not_exists(PK)")
+
+
+def replace(before: RecurringTemplate, after: RecurringTemplate) -> None:
+    """Overwrite, if unchanged since ``before`` was read (else 409)."""
+    try:
+        client().put_item(**replace_action(before, after)["Put"])
+    except client().exceptions.ConditionalCheckFailedException:
+        raise Conflict(f"Recurring template {after.id} was changed by another request; read it again and retry",
+                       code="concurrent_update") from None
+
+
+def list_page(business_id: str, request: PageRequest, *, statuses: Sequence[str] = (),
+              customer_id: str | None = None) -> tuple[Page, list[RecurringTemplate]]:
+    """One Query on GSI1 (the business's templates, creation order), filtered."""
+    where = Partition.on_gsi1(business_id, keys.recurring_templates(business_id), keys.RECURRING)
+    clauses, names, values = [], {}, {}
+    if statuses:
+        names["#status"] = "status"
+        clauses.append(f"#status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})")
+        values.update({f":s{i}": value(s) for i, s in enumerate(statuses)})
+    if customer_id:
+        clauses.append("customer_id = :customer")
+        values[":customer"] = value(customer_id)
+    filter_ = Filter(" AND ".join(clauses), names, values) if clauses else None
+    page = query_page(where, request, filter_)
+    return page, [of_item(item) for item in page.items]
+
+
+@dataclass(frozen=True)
+class Run:
+    occurrence: str
+    invoice_id: str
+
+
+def runs_page(business_id: str, template_id: str, request: PageRequest) -> tuple[Page, list[Run]]:
+    """One Query: a page of the template's occurrence markers, by occurrence date."""
+    page = query_page(Partition.of(business_id, keys.recurring_runs(template_id)), request)
+    return page, [Run(item["occurrence"], item["invoice_id"]) for item in page.items]
+
+
+@dataclass(frozen=True)
+class Due:
+    business_id: str
+    template_id: str
+    next_occurrence: str
+
+
+def due_through(day: str) -> list[Due]:
+    """Every active template whose next occurrence is on or before ``day`` (GSI2, sparse)."""
+    args: dict[str, Any] = {
+        "TableName": table_name(), "IndexName": keys.GSI2,
+        "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK < :bound",
+        # "<day>#~" sorts after every "<day>#<business>#<id>" (ids are lower-case hex and dashes).
+        "ExpressionAttributeValues": {":pk": value(keys.RECURRING_DUE), ":bound": value(f"{day}#~")},
+        "ProjectionExpression": "business_id, id, next_occurrence",
+    }
+    found: list[Due] = []
+    while True:
+        out = client().query(**args)
+        found.extend(Due(i["business_id"], i["id"], i["next_occurrence"]) for i in map(deserialize, out["Items"]))
+        if "LastEvaluatedKey" not in out:
+            return found
+        args["ExclusiveStartKey"] = out["LastEvaluatedKey"]

@@ -1,0 +1,348 @@
+"""Attacks on the batch's promise: every accepted item ends as exactly one invoice or one failed
+entry with its reason, whatever happens. Crashes injected before and after each step of the
+worker and then redelivered, duplicate messages, two batches for the same customers interleaved,
+things changing between acceptance and processing, and poison messages that reach the
+dead-letter queue. Runs on moto, and on DynamoDB Local with DYNAMODB_LOCAL_ENDPOINT set."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from batch_support import (
+    BATCH,
+    assert_charges_on_one_invoice_each,
+    assert_consistent,
+    batch,
+    batch_body,
+    charge,
+    charge_of,
+    data,
+    invoices,
+    item,
+    poller,  # noqa: F401 - fixture
+    shop,  # noqa: F401 - fixture
+)
+from conftest import Api
+
+from devstack import runtime
+from devstack.sqs_poller import SqsPoller
+from invoicing.operations import batches
+from invoicing.storage import batches as batch_store
+from invoicing.storage import delayed_charges, queue, transactions
+from invoicing.storage import invoices as invoice_store
+
+RECEIVES = 3  # BatchQueue's maxReceiveCount in template.yaml
+
+
+class Crash(Exception):
+    """The worker dying at a chosen point (as a timeout or an out-of-memory would)."""
+
+
+def crash(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, when: str, times: int = 1,
+          only: Callable[..., bool] = lambda *a, **k: True) -> list[int]:
+    """Make ``owner.name`` crash ``before`` or ``after`` doing its work, the first ``times`` calls
+    ``only`` accepts. Returns a counter of the crashes left."""
+    original = getattr(owner, name)
+    left = [times]
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        hit = left[0] > 0 and only(*args, **kwargs)
+        if hit and when == "before":
+            left[0] -= 1
+            raise Crash(f"crash before {name}")
+        out = original(*args, **kwargs)
+        if hit and when == "after":
+            left[0] -= 1
+            raise Crash(f"crash after {name}")
+        return out
+
+    monkeypatch.setattr(owner, name, wrapper)
+    return left
+
+
+def sweeping_batch(api: Api, shop: dict[str, Any], count: int = 12, **flags: Any) -> tuple[dict[str, Any], list[str]]:
+    """Given two pending charges and a credit per customer, a batch of ``count`` items over the five
+    customers, sweeping and finalizing."""
+    charges = []
+    for customer in shop["customers"]:
+        charges += [charge(api, customer, 900)["id"], charge(api, customer, 300, "credit")["id"],
+                    charge(api, customer, 150)["id"]]
+    body = {**batch_body([shop["customers"][i % 5] for i in range(count)]), "include_delayed_charges": True,
+            "finalize": True, **flags}
+    return data(api.post(BATCH, body), 201), charges
+
+
+def assert_done_once(api: Api, batch_id: str, charges: list[str], *, total: int = 12) -> dict[str, Any]:
+    """Every item finalized exactly once: one invoice each, numbers 1..total, each charge on one."""
+    done = batch(api, batch_id)
+    assert (done["status"], done["created"], done["finalized"], done["failed"]) == ("completed", total, total, 0)
+    assert_consistent(api, done)
+    mine = [i for i in invoices(api) if i["id"] in {e["invoice_id"] for e in done["items"]}]
+    assert len(mine) == total == len(invoices(api))
+    assert sorted(int(i["number"].removeprefix("INV-")) for i in mine) == list(range(1, total + 1))
+    on = assert_charges_on_one_invoice_each(api, charges)
+    assert len(on) == len(charges)  # the five sweeping items took all of them
+    return done
+
+
+# ---------------------------------------------------------------- crashes, then redelivery
+STEPS = [
+    (batch_store, "load_item", "after"),
+    (delayed_charges, "pending_for_customer", "after"),
+    (invoice_store, "put_new", "before"),
+    (invoice_store, "put_new", "after"),
+    (invoice_store, "finalize", "before"),
+    (invoice_store, "finalize", "after"),
+    (transactions, "transact", "before"),
+    (transactions, "transact", "after"),
+]
+
+
+@pytest.mark.parametrize(("owner", "name", "when"), STEPS, ids=[f"{when}-{name}" for _, name, when in STEPS])
+def test_a_crash_at_any_step_then_redelivery_makes_one_invoice(api: Api, shop: dict[str, Any], poller: SqsPoller,
+                                                               monkeypatch: pytest.MonkeyPatch, owner: Any, name: str,
+                                                               when: str) -> None:
+    created, charges = sweeping_batch(api, shop)
+    left = crash(monkeypatch, owner, name, when, times=4)
+    delivered = poller.drain()
+    assert left == [0], "every injected crash happened"
+    assert delivered.failed == 4 and delivered.records == 12 + 4  # each crashed record came back once
+    assert_done_once(api, created["batch_id"], charges)
+
+
+def test_a_crash_in_every_delivery_but_the_last_still_makes_one_invoice(api: Api, shop: dict[str, Any],
+                                                                         poller: SqsPoller,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 0 crashes after creating, then after finalizing: the third delivery only records it."""
+    created, charges = sweeping_batch(api, shop)
+    crash(monkeypatch, invoice_store, "put_new", "after")
+    crash(monkeypatch, invoice_store, "finalize", "after")
+    delivered = poller.drain()
+    assert delivered.failed == 2
+    assert_done_once(api, created["batch_id"], charges)
+
+
+def test_a_small_batch_that_crashes_inline_is_finished_through_the_queue(api: Api, shop: dict[str, Any],
+                                                                         poller: SqsPoller,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    created, charges = sweeping_batch(api, shop, count=5)
+    assert created["status"] == "completed"  # the control: inline
+    crash(monkeypatch, invoice_store, "finalize", "before", times=2)
+    again = data(api.post(BATCH, {**batch_body(shop["customers"][:4]), "finalize": True}), 201)
+    assert (again["status"], again["created"], again["finalized"]) == ("processing", 4, 2)
+    assert [i["status"] for i in again["items"]] == ["created", "created", "finalized", "finalized"]
+    delivered = poller.drain()
+    assert (delivered.records, delivered.failed) == (2, 0)
+    done = batch(api, again["batch_id"])
+    assert (done["status"], done["finalized"]) == ("completed", 4)
+    assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == list(range(1, 10))
+    assert_charges_on_one_invoice_each(api, charges)
+
+
+# ---------------------------------------------------------------- duplicates
+def test_every_message_delivered_twice_changes_nothing_the_second_time(api: Api, shop: dict[str, Any],
+                                                                        poller: SqsPoller) -> None:
+    created, charges = sweeping_batch(api, shop)
+    # the same messages again, before and after the first ones were processed
+    messages = [{"business_id": api.tenant.business_id, "batch_id": created["batch_id"], "index": i}  # type: ignore[union-attr]
+                for i in range(12)]
+    queue.send_items(messages)
+    poller.drain()
+    first = assert_done_once(api, created["batch_id"], charges)
+    listed = invoices(api)
+    queue.send_items(messages)
+    delivered = poller.drain()
+    assert (delivered.records, delivered.failed) == (12, 0)
+    assert batch(api, created["batch_id"]) == first
+    assert invoices(api) == listed
+
+
+def test_the_same_item_processed_again_directly_is_a_no_op(api: Api, shop: dict[str, Any]) -> None:
+    created, charges = sweeping_batch(api, shop, count=3)
+    before = batch(api, created["batch_id"])
+    for index in range(3):
+        assert batches.process_item(api.tenant.business_id, created["batch_id"], index) == "finalized"  # type: ignore[union-attr]
+        assert batches.give_up_item(api.tenant.business_id, created["batch_id"], index) == "finalized"  # type: ignore[union-attr]
+    assert batch(api, created["batch_id"]) == before
+
+
+def test_a_message_for_no_batch_is_dropped(api: Api, poller: SqsPoller) -> None:
+    queue.send_items([{"business_id": api.tenant.business_id, "batch_id": "0195f1a0-0000-7000-8000-00000000dead",  # type: ignore[union-attr]
+                       "index": 0}])
+    delivered = poller.drain()
+    assert (delivered.records, delivered.failed) == (1, 0)
+    assert invoices(api) == []
+
+
+# ---------------------------------------------------------------- two batches, same customers
+def test_two_batches_interleaved_put_each_charge_on_exactly_one_invoice(api: Api, shop: dict[str, Any],
+                                                                        poller: SqsPoller,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batch A reads a customer's pending charges; before its transaction, batch B's item for the
+    same customer runs to the end. A's transaction is cancelled on the charges, it reads again and
+    writes its invoice without them."""
+    first, charges = sweeping_batch(api, shop)
+    business = api.tenant.business_id  # type: ignore[union-attr]
+    second = data(api.post(BATCH, {**batch_body([shop["customers"][i % 5] for i in range(12)]),
+                                   "include_delayed_charges": True, "finalize": True}), 201)
+    original = delayed_charges.pending_for_customer
+    raced: list[int] = []
+    busy: list[bool] = []
+
+    def read_then_let_the_other_batch_in(business_id: str, customer_id: str, *args: Any) -> Any:
+        found = original(business_id, customer_id, *args)
+        if found and not busy:
+            index = shop["customers"].index(customer_id)
+            raced.append(index)
+            busy.append(True)
+            try:
+                assert batches.process_item(business, second["batch_id"], index) == "finalized"
+            finally:
+                busy.clear()
+        return found
+
+    monkeypatch.setattr(delayed_charges, "pending_for_customer", read_then_let_the_other_batch_in)
+    for index in range(12):
+        batches.process_item(business, first["batch_id"], index)
+    monkeypatch.undo()
+    poller.drain()  # both batches' messages: the rest of the second batch, duplicates of the first
+    assert sorted(raced) == [0, 1, 2, 3, 4]
+    a, b = batch(api, first["batch_id"]), batch(api, second["batch_id"])
+    assert (a["status"], a["finalized"], b["status"], b["finalized"]) == ("completed", 12, "completed", 12)
+    on = assert_charges_on_one_invoice_each(api, charges)
+    assert len(on) == len(charges)
+    assert set(on.values()) == {e["invoice_id"] for e in b["items"][:5]}  # the second batch won every race
+    assert len(invoices(api)) == 24
+    assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == list(range(1, 25))
+
+
+def test_a_charge_edited_after_the_sweep_read_it_is_invoiced_at_its_new_amount(api: Api, shop: dict[str, Any],
+                                                                                monkeypatch: pytest.MonkeyPatch
+                                                                                ) -> None:
+    alice = shop["customers"][0]
+    pending = charge(api, alice, 900)
+    original = delayed_charges.pending_for_customer
+    edited: list[bool] = []
+
+    def read_then_edit(*args: Any) -> Any:
+        found = original(*args)
+        if not edited:
+            edited.append(True)
+            assert api.put(f"/api/v1/delayed-charges/{pending['id']}", {"amount": 950}).status == 200
+        return found
+
+    monkeypatch.setattr(delayed_charges, "pending_for_customer", read_then_edit)
+    created = data(api.post(BATCH, {"items": [item(alice)], "include_delayed_charges": True}), 201)
+    invoice = data(api.get(f"/api/v1/invoices/{created['items'][0]['invoice_id']}"))
+    assert [line["amount"] for line in invoice["line_items"]] == [1000, 950]
+    assert charge_of(api, pending["id"])["invoiced_invoice_id"] == invoice["id"]
+
+
+# ---------------------------------------------------------------- changes between acceptance and processing
+def test_a_customer_deleted_after_acceptance_fails_its_items_only(api: Api, shop: dict[str, Any],
+                                                                  poller: SqsPoller) -> None:
+    created = data(api.post(BATCH, batch_body([shop["customers"][i % 5] for i in range(12)])), 201)
+    assert api.delete(f"/api/v1/customers/{shop['customers'][1]}").status == 204
+    poller.drain()
+    done = batch(api, created["batch_id"])
+    assert (done["status"], done["created"], done["failed"]) == ("completed_with_errors", 9, 3)
+    failed = [i for i in done["items"] if i["status"] == "failed"]
+    assert [i["index"] for i in failed] == [1, 6, 11]
+    assert all("was deleted after the batch was accepted" in i["error"] for i in failed)
+    assert_consistent(api, done)
+
+
+def test_an_invoice_finalized_by_hand_before_the_worker_got_to_it_counts_once(api: Api, shop: dict[str, Any],
+                                                                               poller: SqsPoller,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    created = data(api.post(BATCH, {**batch_body([shop["customers"][i % 5] for i in range(12)]), "finalize": True}),
+                   201)
+    crash(monkeypatch, invoice_store, "put_new", "after",  # item 0 created, not finalized
+          only=lambda invoice, **_: invoice.id == created["items"][0]["invoice_id"])
+    poller.drain(expire_failed=False)
+    monkeypatch.undo()
+    first = created["items"][0]["invoice_id"]
+    assert batch(api, created["batch_id"])["items"][0]["status"] == "created"
+    by_hand = data(api.post(f"/api/v1/invoices/{first}/finalize"))
+    # the crashed message is still in flight (its visibility timeout): deliver it as its redelivery would
+    queue.send_items([{"business_id": api.tenant.business_id, "batch_id": created["batch_id"], "index": 0}])  # type: ignore[union-attr]
+    poller.drain()
+    done = batch(api, created["batch_id"])
+    assert (done["status"], done["created"], done["finalized"]) == ("completed", 12, 12)
+    assert data(api.get(f"/api/v1/invoices/{first}"))["number"] == by_hand["number"]
+    assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == list(range(1, 13))
+
+
+def test_an_invoice_deleted_before_it_was_finalized_fails_its_item(api: Api, shop: dict[str, Any],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    business = api.tenant.business_id  # type: ignore[union-attr]
+    created = data(api.post(BATCH, {**batch_body(shop["customers"][:1]), "finalize": True}), 201)
+    assert created["status"] == "completed"  # the control
+    crash(monkeypatch, invoice_store, "finalize", "before")
+    body = {**batch_body(shop["customers"][:1]), "finalize": True}
+    second = data(api.post(BATCH, body), 201)
+    assert second["items"][0]["status"] == "created"
+    assert api.delete(f"/api/v1/invoices/{second['items'][0]['invoice_id']}").status == 204
+    assert batches.process_item(business, second["batch_id"], 0) == "failed"
+    done = batch(api, second["batch_id"])
+    assert (done["status"], done["created"], done["failed"]) == ("completed_with_errors", 1, 1)
+    assert "was deleted before it could be finalized" in done["items"][0]["error"]
+
+
+# ---------------------------------------------------------------- poison messages
+def test_a_poison_item_reaches_the_dead_letter_queue_and_shows_failed(api: Api, shop: dict[str, Any],
+                                                                      poller: SqsPoller,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    created = data(api.post(BATCH, {**batch_body([shop["customers"][i % 5] for i in range(12)]), "finalize": True}),
+                   201)
+    crash(monkeypatch, invoice_store, "put_new", "before", times=1000,
+          only=lambda invoice, **_: invoice.id == created["items"][7]["invoice_id"])
+    delivered = poller.drain()
+    assert delivered.by_function["BatchDeadLetterFunction"] == 1
+    assert delivered.failed == RECEIVES  # delivered three times, then dead-lettered
+    done = batch(api, created["batch_id"])
+    assert (done["status"], done["created"], done["finalized"], done["failed"]) == ("completed_with_errors", 11, 11,
+                                                                                     1)
+    assert done["items"][7]["status"] == "failed"
+    assert done["items"][7]["error"] == batches.DEAD_LETTER_REASON
+    assert created["items"][7]["invoice_id"] not in {i["id"] for i in invoices(api)}
+    assert_consistent(api, done)
+    dead = runtime.physical_id("BatchDeadLetterQueue")
+    assert poller.sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["All"])["Attributes"][
+        "ApproximateNumberOfMessages"] == "0"
+
+
+def test_an_item_that_never_finalizes_fails_saying_its_draft_stays(api: Api, shop: dict[str, Any], poller: SqsPoller,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    created = data(api.post(BATCH, {**batch_body([shop["customers"][i % 5] for i in range(12)]), "finalize": True}),
+                   201)
+    poison = created["items"][2]["invoice_id"]
+    crash(monkeypatch, invoice_store, "finalize", "before", times=1000,
+          only=lambda business_id, invoice_id, *a, **k: invoice_id == poison)
+    poller.drain()
+    done = batch(api, created["batch_id"])
+    assert (done["status"], done["created"], done["finalized"], done["failed"]) == ("completed_with_errors", 12, 11,
+                                                                                     1)
+    assert "created as a draft but could not be finalized" in done["items"][2]["error"]
+    assert data(api.get(f"/api/v1/invoices/{poison}"))["status"] == "draft"
+
+
+def test_a_message_that_is_not_a_batch_item_is_dead_lettered_and_dropped(api: Api, poller: SqsPoller) -> None:
+    queue.client().send_message(QueueUrl=runtime.physical_id("BatchQueue"), MessageBody="not json")
+    delivered = poller.drain()
+    assert delivered.failed == RECEIVES and delivered.by_function["BatchDeadLetterFunction"] == 1
+    for logical_id in ("BatchQueue", "BatchDeadLetterQueue"):
+        attributes = poller.sqs.get_queue_attributes(QueueUrl=runtime.physical_id(logical_id),
+                                                     AttributeNames=["All"])["Attributes"]
+        assert attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+# ---------------------------------------------------------------- the fan-out's cost
+def test_sqs_calls_are_one_per_ten_items(api: Api, shop: dict[str, Any]) -> None:
+    calls: list[str] = []
+    sqs = queue.client()
+    sqs.meta.events.register("before-call.sqs.*", lambda model, **_: calls.append(model.name))
+    data(api.post(BATCH, batch_body([shop["customers"][i % 5] for i in range(25)])), 201)
+    assert calls == ["SendMessageBatch"] * 3
