@@ -10,11 +10,11 @@ import pytest
 from conftest import Api, Tenant, make_tenant
 
 from devstack import runtime, template
+from tests.helpers import errors_at, ids
 
 CUSTOMERS = "/api/v1/customers"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 MISSING = "0195f1a0-0000-7000-8000-00000000dead"
-VALIDATION_KEYS = {"loc", "msg", "type", "input", "ctx"}
 
 
 def create(api: Api, as_tenant: Tenant | None = None, **fields: Any) -> dict[str, Any]:
@@ -24,18 +24,6 @@ def create(api: Api, as_tenant: Tenant | None = None, **fields: Any) -> dict[str
     return reply.json()["data"]
 
 
-def errors_at(reply: Any) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """422 details by location; every detail has the FastAPI shape."""
-    assert reply.status == 422, reply.body
-    details = reply.json()["detail"]
-    for detail in details:
-        assert set(detail) == VALIDATION_KEYS, detail
-    return {tuple(d["loc"]): d for d in details}
-
-
-def ids(reply: Any) -> list[str]:
-    assert reply.status == 200, reply.body
-    return [item["id"] for item in reply.json()["data"]["items"]]
 
 
 # ---------------------------------------------------------------- create and read

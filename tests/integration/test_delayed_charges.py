@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devstack import runtime, template
+from tests.helpers import errors_at, ids
 
 CHARGES = "/api/v1/delayed-charges"
 CUSTOMERS = "/api/v1/customers"
@@ -21,7 +22,6 @@ MISSING = "0195f1a0-0000-7000-8000-00000000dead"
 INVOICE = "0195f1a0-0000-7000-8000-0000000001a1"
 OTHER_INVOICE = "0195f1a0-0000-7000-8000-0000000001a2"
 NOW = "2030-01-01T00:00:00.000Z"
-VALIDATION_KEYS = {"loc", "msg", "type", "input", "ctx"}
 RESPONSE_FIELDS = {"id", "business_id", "customer_id", "type", "status", "currency", "amount", "description",
                    "service_date", "internal_notes", "invoiced_invoice_id", "invoiced_at", "created_at", "updated_at",
                    "can_be_updated", "can_be_deleted", "can_be_invoiced"}
@@ -40,18 +40,6 @@ def create(api: Api, customer_id: str, as_tenant: Tenant | None = None, **fields
     return reply.json()["data"]
 
 
-def errors_at(reply: Any) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """422 details by location; every detail has the FastAPI shape."""
-    assert reply.status == 422, reply.body
-    details = reply.json()["detail"]
-    for detail in details:
-        assert set(detail) == VALIDATION_KEYS, detail
-    return {tuple(d["loc"]): d for d in details}
-
-
-def ids(reply: Any) -> list[str]:
-    assert reply.status == 200, reply.body
-    return [item["id"] for item in reply.json()["data"]["items"]]
 
 
 def pending(api: Api, customer_id: str, query: str = "", as_tenant: Tenant | None = None) -> Any:

@@ -9,6 +9,7 @@ import pytest
 from conftest import Api, Tenant, make_tenant
 
 from devstack import runtime, template
+from tests.helpers import errors_at
 
 PRODUCTS = "/api/v1/inventory/products"
 VARIANTS = "/api/v1/inventory/products/variants"
@@ -16,7 +17,6 @@ LOCATIONS = "/api/v1/inventory/locations"
 LEVELS = "/api/v1/inventory/levels"
 ADJUSTMENTS = "/api/v1/inventory/adjustments"
 MISSING = "0195f1a0-0000-7000-8000-00000000dead"
-VALIDATION_KEYS = {"loc", "msg", "type", "input", "ctx"}
 
 
 def created(reply: Any) -> dict[str, Any]:
@@ -51,13 +51,6 @@ def items(reply: Any) -> list[dict[str, Any]]:
     assert reply.status == 200, reply.body
     return list(reply.json()["data"]["items"])
 
-
-def errors_at(reply: Any) -> dict[tuple[Any, ...], dict[str, Any]]:
-    assert reply.status == 422, reply.body
-    details = reply.json()["detail"]
-    for detail in details:
-        assert set(detail) == VALIDATION_KEYS, detail
-    return {tuple(d["loc"]): d for d in details}
 
 
 def levels(api: Api, query: str = "") -> dict[tuple[str, str], int]:

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import Api, Tenant, make_tenant
 
+from tests.helpers import errors_at, ids
+
 INVOICES = "/api/v1/invoices"
 LEVELS = "/api/v1/inventory/levels"
 MISSING = "0195f1a0-0000-7000-8000-00000000dead"
-VALIDATION_KEYS = {"loc", "msg", "type", "input", "ctx"}
 NOW = "2030-01-01T00:00:00.000Z"
 
 
@@ -37,17 +38,6 @@ def conflict(reply: Any, status: str) -> str:
     return str(body["detail"])
 
 
-def errors_at(reply: Any) -> dict[tuple[Any, ...], dict[str, Any]]:
-    assert reply.status == 422, reply.body
-    details = reply.json()["detail"]
-    for detail in details:
-        assert set(detail) == VALIDATION_KEYS, detail
-    return {tuple(d["loc"]): d for d in details}
-
-
-def ids(reply: Any) -> list[str]:
-    assert reply.status == 200, reply.body
-    return [item["id"] for item in reply.json()["data"]["items"]]
 
 
 def levels(api: Api, as_tenant: Tenant | None = None) -> dict[tuple[str, str], int]:
