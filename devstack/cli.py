@@ -22,6 +22,7 @@ from typing import Any
 
 from devstack import local, runtime, seed, server, template
 from devstack.events import function_of_file, target_function
+from devstack.scheduler_clock import SchedulerClock
 from devstack.sqs_poller import SqsPoller
 
 log = logging.getLogger("devstack")
@@ -62,11 +63,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         endpoint = args.endpoint_url or moto_url
         local.use_endpoint(endpoint, args.table, aws_endpoint_url=moto_url)
         local.ensure_table(args.table)
-        queues = local.ensure_queues(args.table)
+        queues = local.ensure_schedules(args.table, local.ensure_queues(args.table))
         local.use_endpoint(endpoint, args.table, aws_endpoint_url=moto_url, resources=queues)
         poller = SqsPoller()
         poller.start()
         stack.callback(poller.stop)
+        clock = SchedulerClock()  # fires the recurring templates' schedules, in real time
+        clock.start()
+        stack.callback(clock.stop)
         demo = None
         if not args.no_seed:
             try:
@@ -102,6 +106,7 @@ def _banner(base_url: str, endpoint: str, table: str, demo: seed.Demo | None, st
         f"  DynamoDB     {endpoint}   table {table}",
         f"  SQS          {moto_url}   polled: "
         + ", ".join(f"{s.queue} -> {s.function}" for s in poller.sources),
+        "  Scheduler    schedules fired by the local scheduler clock (RecurringRunFunction)",
         f"  State file   {state_file}",
     ]
     if demo is not None:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from devstack import moto_patches, runtime, template
+from devstack import moto_patches, runtime, scheduler_clock, template
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -31,17 +31,19 @@ FAKE_CREDENTIALS = {
 def reset_clients() -> None:
     """Forget cached settings and clients, so the next call builds them for the current backend."""
     from invoicing.settings import settings
-    from invoicing.storage import queue
+    from invoicing.storage import queue, scheduler
     from invoicing.storage.table import client
 
     settings.cache_clear()
     client.cache_clear()
     queue.client.cache_clear()
+    scheduler.client.cache_clear()
 
 
 @contextmanager
 def emulated_aws(table_name: str = "invoicing-local") -> Iterator[dict[str, str]]:
-    """Yields the physical ids of the template's resources (logical id -> table name, queue URL)."""
+    """Yields the physical ids of the template's resources (logical id -> table name, queue URL,
+    schedule group name; ``<LogicalId>.Arn`` -> ARN)."""
     from moto import mock_aws
 
     moto_patches.apply()
@@ -55,6 +57,7 @@ def emulated_aws(table_name: str = "invoicing-local") -> Iterator[dict[str, str]
         import boto3
 
         physical = {"Table": table_name, **template.create_queues(boto3.client("sqs"), table_name)}
+        physical.update(scheduler_clock.provision(boto3.client("scheduler"), physical, table_name))
         runtime.apply_environment(physical)
         reset_clients()
         dynamodb = boto3.client("dynamodb")

@@ -94,12 +94,13 @@ def running_state() -> State | None:
 def reset_clients() -> None:
     """Forget cached settings and boto3 clients so the next call reads the environment afresh."""
     from invoicing.settings import settings
-    from invoicing.storage import queue
+    from invoicing.storage import queue, scheduler
     from invoicing.storage.table import client
 
     settings.cache_clear()
     client.cache_clear()
     queue.client.cache_clear()
+    scheduler.client.cache_clear()
 
 
 def use_endpoint(endpoint_url: str, table_name: str, region: str = REGION, *, aws_endpoint_url: str | None = None,
@@ -144,6 +145,16 @@ def ensure_queues(prefix: str) -> dict[str, str]:
     return template.create_queues(boto3.client("sqs"), prefix)
 
 
+def ensure_schedules(prefix: str, resources: dict[str, str]) -> dict[str, str]:
+    """Create the template's schedule groups and schedules in moto unless they exist; returns
+    ``resources`` with the group names and the ``<LogicalId>.Arn`` values functions refer to."""
+    import boto3
+
+    from devstack import scheduler_clock
+
+    return {**resources, **scheduler_clock.provision(boto3.client("scheduler"), resources, prefix)}
+
+
 class MotoServer:
     """moto's ``ThreadedMotoServer`` on loopback, on a free port the OS picks."""
 
@@ -174,7 +185,8 @@ def ephemeral_stack(*, seed_demo: bool = True, table_name: str = LOCAL_TABLE) ->
     with MotoServer() as moto:
         use_endpoint(moto.endpoint_url, table_name)
         ensure_table(table_name)
-        use_endpoint(moto.endpoint_url, table_name, resources=ensure_queues(table_name))
+        use_endpoint(moto.endpoint_url, table_name,
+                     resources=ensure_schedules(table_name, ensure_queues(table_name)))
         if seed_demo:
             from devstack import seed
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import json
 import sys
 import warnings
 from importlib.metadata import PackageNotFoundError, version
@@ -99,7 +100,28 @@ def generate() -> str:
         warnings.filterwarnings("error", message=r"(?s).*final schema has no paths")
         merge.get_openapi_schema()
     _check_components_agree(merge._schemas)
-    return merge.get_openapi_json_schema() + "\n"
+    document = json.loads(merge.get_openapi_json_schema())
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            # A 204 has no body; Powertools gives it the return annotation's JSON (``null``).
+            (operation.get("responses") or {}).get("204", {}).pop("content", None)
+    return json.dumps(_json_schema_bounds(document), indent=2, ensure_ascii=False) + "\n"
+
+
+# pydantic writes a bound set on an annotated type with a validator of its own (our strict
+# ``Integer``) as its Python name (``ge``), which JSON Schema ignores: clients and fuzzers then
+# think any integer is valid. Rename them to JSON Schema's keywords.
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _json_schema_bounds(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_json_schema_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    numeric = node.get("type") in ("integer", "number")
+    return {(_BOUNDS[key] if numeric and key in _BOUNDS else key): _json_schema_bounds(value)
+            for key, value in node.items()}
 
 
 def _check_components_agree(schemas: list[dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 import threading
 import uuid
@@ -40,18 +41,52 @@ class LambdaContext:
         return 29_000
 
 
-def resolve_environment(fn: template.Function, physical: dict[str, str]) -> dict[str, str]:
-    """The function's environment with !Ref resolved: resources from ``physical``, parameters
-    from their defaults. A variable referring to a resource ``physical`` lacks is left out."""
+# Pseudo parameters locally (``physical`` may override them, e.g. AWS::StackName).
+PSEUDO_PARAMETERS = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
+                     "AWS::StackName": "invoicing-local"}
+
+
+def resolve_value(value: Any, physical: dict[str, str]) -> str | None:
+    """A template value with !Ref, !GetAtt (``physical["<LogicalId>.<Attribute>"]``) and a string
+    !Sub resolved: resources from ``physical``, parameters from their defaults, pseudo parameters
+    from ``PSEUDO_PARAMETERS``. None when it names something ``physical`` lacks."""
     params = template.load().get("Parameters", {})
+
+    def lookup(name: str) -> str | None:
+        if name in physical:
+            return physical[name]
+        if name in params:
+            return str(params[name]["Default"])
+        return PSEUDO_PARAMETERS.get(name)
+
+    if not isinstance(value, dict):
+        return str(value)
+    if "Ref" in value:
+        return lookup(value["Ref"])
+    if "Fn::GetAtt" in value:
+        return physical.get(".".join(value["Fn::GetAtt"]))
+    if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+        missing: list[str] = []
+
+        def substitute(found: re.Match[str]) -> str:
+            resolved = lookup(found.group(1))
+            if resolved is None:
+                missing.append(found.group(1))
+            return resolved or ""
+
+        text = re.sub(r"\$\{([^}!]+)\}", substitute, value["Fn::Sub"])
+        return None if missing else text
+    return None
+
+
+def resolve_environment(fn: template.Function, physical: dict[str, str]) -> dict[str, str]:
+    """The function's environment with !Ref, !GetAtt and !Sub resolved (``resolve_value``). A
+    variable referring to a resource ``physical`` lacks is left out."""
     env = {}
     for name, value in fn.environment.items():
-        if isinstance(value, dict) and "Ref" in value:
-            ref = value["Ref"]
-            if ref not in physical and ref not in params:
-                continue
-            value = physical[ref] if ref in physical else params[ref]["Default"]
-        env[name] = str(value)
+        resolved = resolve_value(value, physical)
+        if resolved is not None:
+            env[name] = resolved
     return env
 
 
@@ -64,6 +99,11 @@ def physical_id(logical_id: str) -> str:
     if logical_id not in _physical:
         raise KeyError(f"{logical_id} has no local resource (known: {', '.join(sorted(_physical))})")
     return _physical[logical_id]
+
+
+def physical_ids() -> dict[str, str]:
+    """Every physical id (and ``<LogicalId>.<Attribute>``) of the current local environment."""
+    return dict(_physical)
 
 
 def apply_environment(physical: dict[str, str]) -> None:

@@ -1,15 +1,12 @@
-"""What the batch tests share: a shop (customers, a variant, a location), request bodies, the
-SQS poller over the emulated queues, and readers of what the table holds."""
+"""What the batch tests share: a shop (customers, a variant, a location), request bodies, and
+readers of what the table holds. (Fixtures are defined in each module: imported ones trip F811.)"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from conftest import Api, Tenant
-
-from devstack.sqs_poller import SqsPoller
 
 BATCH = "/api/v1/invoices/batch"
 BATCHES = "/api/v1/invoices/batches"
@@ -29,8 +26,7 @@ def make_customers(api: Api, count: int, as_tenant: Tenant | None = None) -> lis
                           as_tenant=as_tenant), 201)["id"] for i in range(count)]
 
 
-@pytest.fixture
-def shop(api: Api) -> dict[str, Any]:
+def new_shop(api: Api) -> dict[str, Any]:
     """Given a business with five customers, a variant at 1250 cents and a location."""
     product = data(api.post("/api/v1/inventory/products", {"name": "Widget"}), 201)
     variant = data(api.post("/api/v1/inventory/products/variants",
@@ -39,12 +35,6 @@ def shop(api: Api) -> dict[str, Any]:
     location = data(api.post("/api/v1/inventory/locations", {"name": "Main", "code": "MAIN"}), 201)
     return {"customers": make_customers(api, 5), "variant": variant["id"], "product": product["id"],
             "location": location["id"]}
-
-
-@pytest.fixture
-def poller(aws: None) -> SqsPoller:
-    """The local SQS event source mappings over the emulated queues."""
-    return SqsPoller()
 
 
 def item(customer_id: str, *lines: dict[str, Any], due_date: str = DUE, **extra: Any) -> dict[str, Any]:

@@ -21,23 +21,33 @@ from batch_support import (
     data,
     invoices,
     item,
-    poller,  # noqa: F401 - fixture
-    shop,  # noqa: F401 - fixture
+    new_shop,
 )
 from conftest import Api
 
-from devstack import runtime
+from devstack import runtime, template
 from devstack.sqs_poller import SqsPoller
 from invoicing.operations import batches
 from invoicing.storage import batches as batch_store
 from invoicing.storage import delayed_charges, queue, transactions
 from invoicing.storage import invoices as invoice_store
 
-RECEIVES = 3  # BatchQueue's maxReceiveCount in template.yaml
+RECEIVES = int(template.load()["Resources"]["BatchQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
 
 
 class Crash(Exception):
     """The worker dying at a chosen point (as a timeout or an out-of-memory would)."""
+
+
+@pytest.fixture
+def shop(api: Api) -> dict[str, Any]:
+    return new_shop(api)
+
+
+@pytest.fixture
+def poller(aws: None) -> SqsPoller:
+    """The local SQS event source mappings over the emulated queues."""
+    return SqsPoller()
 
 
 def crash(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, when: str, times: int = 1,
@@ -160,7 +170,7 @@ def test_every_message_delivered_twice_changes_nothing_the_second_time(api: Api,
 
 
 def test_the_same_item_processed_again_directly_is_a_no_op(api: Api, shop: dict[str, Any]) -> None:
-    created, charges = sweeping_batch(api, shop, count=3)
+    created, _ = sweeping_batch(api, shop, count=3)
     before = batch(api, created["batch_id"])
     for index in range(3):
         assert batches.process_item(api.tenant.business_id, created["batch_id"], index) == "finalized"  # type: ignore[union-attr]

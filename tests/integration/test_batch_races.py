@@ -22,7 +22,7 @@ from batch_support import (
     charge,
     data,
     invoices,
-    shop,  # noqa: F401 - fixture
+    new_shop,
 )
 from conftest import Api
 
@@ -33,6 +33,11 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get("DYNAMODB_LOCAL_ENDPOINT"),
                        reason="races need DynamoDB Local's atomic transactions: set DYNAMODB_LOCAL_ENDPOINT"),
 ]
+
+
+@pytest.fixture
+def shop(api: Api) -> dict[str, Any]:
+    return new_shop(api)
 
 
 def race(calls: list[Callable[[], Any]]) -> list[Any]:

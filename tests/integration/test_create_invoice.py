@@ -126,9 +126,20 @@ def test_invalid_bodies_are_fastapi_shaped_422s(api, shop, change, loc, kind):
     assert all({"loc", "msg", "type", "input", "ctx"} <= set(e) for e in errors)
 
 
-def test_recurring_is_refused_not_ignored(api, shop):
-    reply = api.post(PATH, body(shop, recurring={"frequency": "monthly"}))
-    assert reply.status == 422 and reply.json()["detail"][0]["loc"] == ["body", "recurring"]
+def test_recurring_creates_a_template_covering_the_invoice(api, shop):
+    reply = api.post(PATH, body(shop, issue_date="2031-01-31", due_date="2031-02-14",
+                                recurring={"frequency": "monthly", "day_of_month": 31}))
+    assert reply.status == 201, reply.body
+    invoice = reply.json()["data"]
+    template = api.get(f"/api/v1/recurring/{invoice['recurring_template_id']}").json()["data"]
+    assert (template["source_invoice_id"], template["occurrences_generated"]) == (invoice["id"], 1)
+    assert (template["start_date"], template["days_until_due"]) == ("2031-01-31", 14)
+    assert template["next_occurrence"] == "2031-02-28"  # the invoice covers its own issue date
+
+
+def test_invalid_recurring_is_a_422_at_its_field(api, shop):
+    reply = api.post(PATH, body(shop, recurring={"frequency": "weekly", "day_of_month": 3}))
+    assert reply.status == 422 and reply.json()["detail"][0]["loc"] == ["body", "recurring", "day_of_month"]
 
 
 @pytest.mark.parametrize("what", ["customer_id", "variant", "location", "fulfillment"])

@@ -302,10 +302,12 @@ def test_update_of_a_missing_or_foreign_invoice_is_404(api: Api, shop: dict[str,
     assert data(api.get(f"{INVOICES}/{invoice['id']}")) == invoice
 
 
-def test_recurring_on_update_is_refused_not_ignored(api: Api, shop: dict[str, str]) -> None:
+def test_recurring_on_update_creates_a_template_not_ignored(api: Api, shop: dict[str, str]) -> None:
     invoice = draft(api, shop)
     reply = api.put(f"{INVOICES}/{invoice['id']}", {"id": invoice["id"], "recurring": {"frequency": "monthly"}})
-    assert ("body", "recurring") in errors_at(reply)
+    assert reply.status == 200, reply.body
+    template_id = reply.json()["data"]["recurring_template_id"]
+    assert api.get(f"/api/v1/recurring/{template_id}").json()["data"]["source_invoice_id"] == invoice["id"]
 
 
 # ---------------------------------------------------------------- swept delayed charges

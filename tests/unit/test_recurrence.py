@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from itertools import islice
+from itertools import islice, pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -73,7 +73,7 @@ def test_invalid_combinations_are_reported() -> None:
 @given(rules())
 def test_series_is_strictly_increasing_and_from_the_start(rule: Rule) -> None:
     series = first(rule, 40)
-    assert all(a < b for a, b in zip(series, series[1:], strict=False))
+    assert all(a < b for a, b in pairwise(series))
     if series:
         assert series[0] >= rule.start_date
     assert all(rule.end_date is None or d <= rule.end_date for d in series)

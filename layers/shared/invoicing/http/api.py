@@ -12,10 +12,12 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from invoicing.http import idempotency
 from invoicing.http.errors import detail, register_error_handlers
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -79,7 +81,10 @@ class InvoicingApi(APIGatewayRestResolver):
         rejection = _guard(event)
         if rejection is not None:
             return _as_proxy_response(rejection)
-        return super().resolve(event, context)
+        caller = caller_of(event)
+        assert caller is not None, "_guard answers 401 without a caller"
+        # Idempotency-Key on POST/PUT: one place for every API function (invoicing.http.idempotency).
+        return idempotency.run(event, context, caller.business_id, partial(super().resolve, event, context))
 
     @property
     def caller(self) -> Caller:

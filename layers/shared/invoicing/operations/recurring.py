@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from invoicing.domain import recurrence
@@ -430,7 +430,7 @@ def run_catch_up(today: date | None = None) -> list[RunResult]:
     """Run every active template whose next occurrence is due (the daily catch-up schedule).
     The index is read up to tomorrow in UTC, so every time zone's today is covered; each run
     then uses its own business's today."""
-    until = (today or datetime.now(UTC).date()) + timedelta(days=1)
+    until = (today or today_in("UTC")) + timedelta(days=1)
     results = []
     for due_template in store.due_through(until.isoformat()):
         try:

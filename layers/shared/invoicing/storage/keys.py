@@ -25,7 +25,7 @@ is known.
 | batch draft     | BIZ#<b>                 | BATCHDRAFT#<batch>#<00007>|                                              |
 | recurring tmpl  | BIZ#<b>                 | RECURRING#<id>            | BIZ#<b>#RECURRING / RECURRING#<id>           |
 | occurrence run  | BIZ#<b>                 | RECURRING#<id>#RUN#<date> |                                              |
-| idempotency rec | BIZ#<b>                 | IDEMPOTENCY#<md5 of key>  | (Powertools idempotency record, TTL expires_at)|
+| idempotency rec | BIZ#<b>                 | IDEMPOTENCY#<md5 of key>  | (Powertools idempotency; TTL expires_at)     |
 | user            | USER#<user>             | USER                      |                                              |
 | token           | TOKEN#<sha256 of secret>| TOKEN                     | TOKENID#<token id> / TOKEN                   |
 

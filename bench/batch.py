@@ -1,0 +1,167 @@
+"""The batch benchmark: a 1000-item batch with finalize and a delayed-charge sweep, end to end
+(the API function accepts it, the local SQS event source mapping drains the queue through the
+worker function), timed against a raw BatchWriteItem of as many invoice-sized items to the same
+backend in the same run; SQS and DynamoDB calls; the API handler's peak memory.
+
+Same code path as the local stack (handlers invoked in process, moto's SQS, the poller); the
+backend is moto's in-process DynamoDB, or DynamoDB Local with ``DYNAMODB_LOCAL_ENDPOINT``.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import os
+import time
+import tracemalloc
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from bench import aws_calls
+from devstack import runtime
+from devstack.emulated import Tenant, create_tenant, emulated_aws
+from devstack.events import api_event
+from devstack.sqs_poller import SqsPoller
+
+ITEMS = 1000
+CUSTOMERS = 200  # each with a pending charge and a pending credit, swept by its first item
+LINES = 3
+MEMORY_TARGET_MB = 128
+TIME_TARGET = 3.0
+
+
+@dataclass
+class Result:
+    items: int
+    backend: str
+    raw_seconds: float
+    accept_seconds: float
+    drain_seconds: float
+    sqs_calls: Counter[str]
+    dynamodb_calls: Counter[str]
+    peak_mb: float
+    status: str
+
+    @property
+    def end_to_end(self) -> float:
+        return self.accept_seconds + self.drain_seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.end_to_end / self.raw_seconds
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        n = self.items
+        per_item = sum(self.dynamodb_calls.values()) / n
+        detail = ", ".join(f"{op} {count / n:.2f}" for op, count in self.dynamodb_calls.most_common())
+        sends = self.sqs_calls["SendMessageBatch"]
+        return [
+            (f"batch of {n}, finalize + sweep, end to end ({self.backend})",
+             f"{self.ratio:.1f}x raw ({self.end_to_end:.2f} s = accept {self.accept_seconds:.2f} s + queue "
+             f"{self.drain_seconds:.2f} s; raw BatchWriteItem of {n} items {self.raw_seconds:.2f} s); {self.status}",
+             f"<= {TIME_TARGET:.0f}x", "ok" if self.ratio <= TIME_TARGET and self.status == "completed" else "MISS"),
+            (f"batch of {n}: API SQS calls", f"{sends} SendMessageBatch", f"<= {math.ceil(n / 10)}",
+             "ok" if sends <= math.ceil(n / 10) and set(self.sqs_calls) == {"SendMessageBatch"} else "MISS"),
+            (f"batch of {n}: DynamoDB calls per item", f"{per_item:.2f} ({detail})", "report", ""),
+            (f"batch of {n}: API handler peak memory", f"{self.peak_mb:.1f} MB (tracemalloc)",
+             f"<= {MEMORY_TARGET_MB} MB", "ok" if self.peak_mb <= MEMORY_TARGET_MB else "MISS"),
+        ]
+
+
+def _accept(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
+    """The API function alone, as API Gateway calls it once the authorizer's answer is cached."""
+    context = {"business_id": tenant.business_id, "user_id": tenant.user_id, "role": "owner"}
+    event = api_event("POST", "/api/v1/invoices/batch", body=body, authorizer=context)
+    out = runtime.invoke("BatchFunction", event)
+    assert out["statusCode"] == 201, out["body"][:500]
+    return json.loads(out["body"])["data"]  # type: ignore[no-any-return]
+
+
+def _business(items: int) -> tuple[Tenant, dict[str, Any], list[dict[str, Any]]]:
+    """A business with customers (each owing a charge and holding a credit), a variant, and a
+    batch request over them; also the invoice-sized items of the raw write."""
+    from invoicing.operations import customers, delayed_charges, inventory
+
+    tenant = create_tenant()
+    product = inventory.create_product(tenant.business_id, name="Bench product")
+    variant = inventory.create_variant(tenant.business_id, product_id=product.id, name="Bench variant", sku="BENCH-1",
+                                       unit_price=1250)
+    people = [customers.create_customer(tenant.business_id, name=f"Customer {i}", email=f"c{i}@example.com").id
+              for i in range(CUSTOMERS)]
+    for customer_id in people:
+        delayed_charges.create_delayed_charge(tenant.business_id, customer_id=customer_id, amount=700,
+                                              description="Extra delivery")
+        delayed_charges.create_delayed_charge(tenant.business_id, customer_id=customer_id, amount=200,
+                                              description="Goodwill credit", type="credit")
+    due = (date.today() + timedelta(days=30)).isoformat()
+    lines = [{"variant_id": variant.id, "quantity": 2}, *({"description": f"Service {j}", "unit_price": 1000 + j}
+                                                          for j in range(LINES - 1))]
+    body = {"items": [{"customer_id": people[i % CUSTOMERS], "line_items": lines, "due_date": due,
+                       "description": f"Bench item {i}"} for i in range(items)],
+            "include_delayed_charges": True, "finalize": True}
+    return tenant, body, people
+
+
+def _raw_write(items: int, like: dict[str, Any]) -> float:
+    """BatchWriteItem of ``items`` copies of an invoice as stored (25 per call), timed."""
+    from invoicing.domain.models import Invoice
+    from invoicing.storage import batches, invoices, keys
+
+    invoice = Invoice.model_validate(like)
+    records = []
+    for i in range(items):
+        record = invoices.item_of(invoice.model_copy(update={"id": f"raw-{i:05d}"}), version=1)
+        record[keys.SK] = f"RAW#{i:05d}"
+        records.append(record)
+    start = time.perf_counter()
+    batches.write_new(records)
+    return time.perf_counter() - start
+
+
+def _peak_memory(items: int) -> float:
+    """The API handler's peak allocation while accepting ``items`` items (its own backend, so the
+    batch is never drained: only acceptance is measured)."""
+    with emulated_aws("bench-memory"):
+        tenant, body, _ = _business(items)
+        _accept(tenant, {"items": body["items"][:1]})  # warm: imports and clients are not the batch's
+        gc.collect()
+        tracemalloc.start()
+        try:
+            _accept(tenant, body)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    return peak / 2**20
+
+
+def measure(items: int = ITEMS) -> Result:
+    from invoicing.storage import queue
+    from invoicing.storage.table import client
+
+    peak = _peak_memory(items)
+    with emulated_aws("bench-batch"):
+        backend = "DynamoDB Local" if os.environ.get("DYNAMODB_LOCAL_ENDPOINT") else "moto"
+        tenant, body, _ = _business(items)
+        poller = SqsPoller()
+        _accept(tenant, {"items": body["items"][:1]})  # warm
+        poller.drain()
+        with aws_calls.counting(client()) as dynamodb, aws_calls.counting(queue.client()) as sqs:
+            start = time.perf_counter()
+            accepted = _accept(tenant, body)
+            accept_seconds = time.perf_counter() - start
+            api_sqs = Counter(sqs)
+        with aws_calls.counting(client()) as more:
+            start = time.perf_counter()
+            poller.drain()
+            drain_seconds = time.perf_counter() - start
+        dynamodb.update(more)
+        from invoicing.operations import batches, invoices
+
+        done = batches.get_batch(tenant.business_id, accepted["batch_id"])
+        like = invoices.get_invoice(tenant.business_id, done.items[0].invoice_id).model_dump()
+        raw = _raw_write(items, like)
+    return Result(items, backend, raw, accept_seconds, drain_seconds, api_sqs, dynamodb, peak,
+                  f"{done.status}, {done.finalized} finalized, {done.failed} failed")
