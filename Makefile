@@ -19,7 +19,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 export PIP_NO_INPUT := 1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help local test install sam openapi bench clean distclean
+.PHONY: help local test install sam openapi bench fuzz clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,11 +37,14 @@ sam: $(SAM_STAMP) ## AWS SAM CLI in its own venv (.sam-venv)
 openapi: $(VENV_STAMP) ## regenerate functions/docs/openapi.json from the handlers
 	$(VENV)/bin/python -m devstack.openapi
 
+fuzz: $(VENV_STAMP) ## a longer schemathesis run (FUZZ_REQUESTS_PER_OPERATION, default 1000; FUZZ_SEED)
+	FUZZ_REQUESTS_PER_OPERATION=$${FUZZ_REQUESTS_PER_OPERATION:-1000} $(VENV)/bin/pytest -n auto tests/fuzz
+
 bench: $(VENV_STAMP) ## run the benchmarks
 	$(VENV)/bin/python -m bench
 
 clean: ## remove build output and caches (keeps the venvs and local data)
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .aws-sam .lambda-runtime .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -path ./$(VENV) -prune -o -path ./$(SAM_VENV) -prune -o -name __pycache__ -type d -print0 \
 		| xargs -0 rm -rf
 

@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import pytest
@@ -105,7 +106,7 @@ def test_the_same_item_delivered_to_four_workers_at_once_makes_one_invoice(api: 
     charges = [charge(api, shop["customers"][0], 500)["id"], charge(api, shop["customers"][0], 200, "credit")["id"]]
     made = accept(api, [shop["customers"][i % 5] for i in range(11)], include_delayed_charges=True, finalize=True)
     for index in range(11):
-        outcomes = race([lambda i=index: batches.process_item(business, made["batch_id"], i)] * 4)
+        outcomes = race([partial(batches.process_item, business, made["batch_id"], index)] * 4)
         assert outcomes == ["finalized"] * 4, outcomes
     done = batch(api, made["batch_id"])
     assert (done["created"], done["finalized"], done["failed"]) == (11, 11, 0)
@@ -117,8 +118,8 @@ def test_a_dead_letter_racing_a_late_delivery_ends_as_one_outcome(api: Api, shop
     business = api.tenant.business_id  # type: ignore[union-attr]
     made = accept(api, [shop["customers"][i % 5] for i in range(11)])
     for index in range(11):
-        outcomes = race([lambda i=index: batches.process_item(business, made["batch_id"], i),
-                         lambda i=index: batches.give_up_item(business, made["batch_id"], i)])
+        outcomes = race([partial(batches.process_item, business, made["batch_id"], index),
+                         partial(batches.give_up_item, business, made["batch_id"], index)])
         assert outcomes[0] == outcomes[1] in ("created", "failed"), outcomes
     done = batch(api, made["batch_id"])
     assert done["created"] + done["failed"] == 11 and done["status"] != "processing"

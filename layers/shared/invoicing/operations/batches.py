@@ -46,6 +46,7 @@ from invoicing.storage import invoices as invoices_store
 FIXED_ACTIONS = 4
 _SWEEP_ATTEMPTS = 8
 DEAD_LETTER_REASON = "Processing failed repeatedly; the item was given up"
+QUEUE_FAILED_REASON = "The item could not be queued for processing"
 
 
 # ------------------------------------------------------------------------------------ accept
@@ -106,14 +107,30 @@ def create_batch(business_id: str, request: BatchInvoiceRequest) -> Batch:
     if len(items) <= INLINE_LIMIT:
         _process_inline(business_id, batch_id, len(items))
         return store.read(business_id, batch_id)
-    queue.send_items([ItemMessage(business_id=business_id, batch_id=batch_id, index=i).model_dump()
-                      for i in range(len(items))])
+    if not _enqueue(business_id, batch_id, list(range(len(items)))):
+        return store.read(business_id, batch_id)  # some items failed: answer what is stored
     results = [BatchItemResult(index=i, customer_id=invoice.customer_id, invoice_id=invoice.id, status="pending")
                for i, (invoice, _) in enumerate(drafts)]
     header = store.header_record(business_id, batch_id, total=len(items),
                                  include_delayed_charges=request.include_delayed_charges, finalize=request.finalize,
                                  now=now)
     return store.batch_of(header, results)
+
+
+def _enqueue(business_id: str, batch_id: str, indexes: list[int]) -> bool:
+    """One message per item; an item whose message could not be sent fails now, saying so (its
+    message may yet arrive: it then finds the item failed and does nothing). False if any failed."""
+    try:
+        queue.send_items([ItemMessage(business_id=business_id, batch_id=batch_id, index=i).model_dump()
+                          for i in indexes])
+    except queue.SendFailed as error:
+        logger.exception("Batch items could not be queued; they fail", extra={"batch_id": batch_id})
+        for position in error.unsent:
+            state = store.load_item(business_id, batch_id, indexes[position])
+            if state is not None and state.status == "pending":
+                _fail(state, f"{QUEUE_FAILED_REASON}: {error}")
+        return False
+    return True
 
 
 def _process_inline(business_id: str, batch_id: str, count: int) -> None:
@@ -126,9 +143,9 @@ def _process_inline(business_id: str, batch_id: str, count: int) -> None:
         except Exception:  # noqa: BLE001 - retried through SQS, as the worker would be
             logger.exception("Batch item could not be processed inline; queued", extra={
                 "batch_id": batch_id, "index": index})
-            retry.append(ItemMessage(business_id=business_id, batch_id=batch_id, index=index).model_dump())
+            retry.append(index)
     if retry:
-        queue.send_items(retry)
+        _enqueue(business_id, batch_id, retry)
 
 
 def get_batch(business_id: str, batch_id: str) -> Batch:

@@ -25,7 +25,12 @@ _RETRIES = 8
 
 
 class SendFailed(RuntimeError):
-    """SQS refused messages (the sender's fault) or kept failing them after every retry."""
+    """Some messages were not sent (SQS refused them, kept failing them, or could not be reached):
+    ``unsent`` are their positions in the list given, in order; every other one was sent."""
+
+    def __init__(self, message: str, unsent: Sequence[int]) -> None:
+        super().__init__(message)
+        self.unsent = list(unsent)
 
 
 @cache
@@ -35,28 +40,34 @@ def client() -> SQSClient:
 
 def send_items(messages: Sequence[dict[str, Any]], *, queue_url: str | None = None) -> int:
     """Send each message (as JSON) to the batch queue in SendMessageBatch calls of 10; entries SQS
-    failed on its side are sent again with backoff. Returns the number of SendMessageBatch calls."""
+    failed on its side are sent again with backoff. Returns the number of SendMessageBatch calls;
+    raises ``SendFailed`` naming the messages that were not sent (all others were)."""
     url = queue_url or settings().batch_queue_url
     if not url:
-        raise RuntimeError("BATCH_QUEUE_URL is not set: the batch queue is unknown")
+        raise SendFailed("BATCH_QUEUE_URL is not set: the batch queue is unknown", range(len(messages)))
     calls = 0
-    for start in range(0, len(messages), SEND_BATCH_LIMIT):
-        entries: list[SendMessageBatchRequestEntryTypeDef] = [
-            {"Id": str(i), "MessageBody": json.dumps(message, separators=(",", ":"))}
-            for i, message in enumerate(messages[start:start + SEND_BATCH_LIMIT])
-        ]
-        for attempt in range(_RETRIES):
-            calls += 1
-            out = client().send_message_batch(QueueUrl=url, Entries=entries)
-            failed = out.get("Failed") or []
-            if not failed:
-                break
-            refused = [f for f in failed if f.get("SenderFault")]
-            if refused:
-                raise SendFailed(f"SQS refused {len(refused)} messages: {refused[0].get('Message')}")
-            again = {f["Id"] for f in failed}
-            entries = [e for e in entries if e["Id"] in again]
-            time.sleep(min(0.05 * 2**attempt, 2.0))
-        else:
-            raise SendFailed(f"SQS kept failing {len(entries)} messages after {_RETRIES} attempts")
+    sent: set[int] = set()
+    try:
+        for start in range(0, len(messages), SEND_BATCH_LIMIT):
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                {"Id": str(start + i), "MessageBody": json.dumps(message, separators=(",", ":"))}
+                for i, message in enumerate(messages[start:start + SEND_BATCH_LIMIT])
+            ]
+            for attempt in range(_RETRIES):
+                calls += 1
+                out = client().send_message_batch(QueueUrl=url, Entries=entries)
+                sent.update(int(ok["Id"]) for ok in out.get("Successful") or [])
+                failed = out.get("Failed") or []
+                if not failed:
+                    break
+                refused = [f for f in failed if f.get("SenderFault")]
+                if refused:
+                    raise RuntimeError(f"SQS refused {len(refused)} messages: {refused[0].get('Message')}")
+                again = {f["Id"] for f in failed}
+                entries = [e for e in entries if e["Id"] in again]
+                time.sleep(min(0.05 * 2**attempt, 2.0))
+            else:
+                raise RuntimeError(f"SQS kept failing {len(entries)} messages after {_RETRIES} attempts")
+    except Exception as error:
+        raise SendFailed(str(error), [i for i in range(len(messages)) if i not in sent]) from error
     return calls
