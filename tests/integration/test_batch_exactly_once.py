@@ -356,3 +356,47 @@ def test_sqs_calls_are_one_per_ten_items(api: Api, shop: dict[str, Any]) -> None
     sqs.meta.events.register("before-call.sqs.*", lambda model, **_: calls.append(model.name))
     data(api.post(BATCH, batch_body([shop["customers"][i % 5] for i in range(25)])), 201)
     assert calls == ["SendMessageBatch"] * 3
+
+
+def test_items_whose_messages_could_not_be_sent_fail_at_once(api: Api, shop: dict[str, Any], poller: SqsPoller,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQS unreachable after the first ten messages: the answer is still the batch, the unsent
+    items failed with the reason, the sent ones done by the worker."""
+    sqs = queue.client()
+    original = sqs.send_message_batch
+    calls: list[int] = []
+
+    def second_call_fails(**kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise ConnectionError("SQS is unreachable")
+        return original(**kwargs)
+
+    monkeypatch.setattr(sqs, "send_message_batch", second_call_fails)
+    created = data(api.post(BATCH, batch_body([shop["customers"][i % 5] for i in range(25)])), 201)
+    assert (created["status"], created["failed"]) == ("processing", 15)
+    assert [i["status"] for i in created["items"]] == ["pending"] * 10 + ["failed"] * 15
+    assert all(i["error"].startswith(batches.QUEUE_FAILED_REASON) for i in created["items"][10:])
+    monkeypatch.undo()
+    poller.drain()
+    done = batch(api, created["batch_id"])
+    assert (done["status"], done["created"], done["failed"]) == ("completed_with_errors", 10, 15)
+    assert_consistent(api, done)
+    assert len(invoices(api)) == 10
+
+
+def test_a_small_batch_item_that_cannot_be_processed_nor_queued_fails(api: Api, shop: dict[str, Any],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    crash(monkeypatch, invoice_store, "finalize", "before")
+    monkeypatch.setenv("BATCH_QUEUE_URL", "")
+    from invoicing.settings import settings
+
+    settings.cache_clear()
+    try:
+        created = data(api.post(BATCH, {**batch_body(shop["customers"][:2]), "finalize": True}), 201)
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    assert (created["status"], created["created"], created["finalized"], created["failed"]) == (
+        "completed_with_errors", 2, 1, 1)
+    assert "was created as a draft but could not be finalized" in created["items"][0]["error"]

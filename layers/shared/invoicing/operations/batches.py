@@ -127,8 +127,8 @@ def _enqueue(business_id: str, batch_id: str, indexes: list[int]) -> bool:
         logger.exception("Batch items could not be queued; they fail", extra={"batch_id": batch_id})
         for position in error.unsent:
             state = store.load_item(business_id, batch_id, indexes[position])
-            if state is not None and state.status == "pending":
-                _fail(state, f"{QUEUE_FAILED_REASON}: {error}")
+            if state is not None:
+                _give_up(state, f"{QUEUE_FAILED_REASON} ({error})")
         return False
     return True
 
@@ -264,9 +264,14 @@ def give_up_item(business_id: str, batch_id: str, index: int) -> ItemStatus | No
     if state is None:
         logger.warning("No such batch item; dead letter dropped", extra={"batch_id": batch_id, "index": index})
         return None
+    return _give_up(state, DEAD_LETTER_REASON).status
+
+
+def _give_up(state: store.ItemState, reason: str) -> store.ItemState:
+    """The item fails with ``reason`` unless it is done."""
     if state.status == "pending":
-        state = _fail(state, DEAD_LETTER_REASON)
-    elif state.status == "created" and state.finalize:
-        state = _fail(state, f"{DEAD_LETTER_REASON}: invoice {state.invoice_id} was created as a draft but could "
-                             "not be finalized")
-    return state.status
+        return _fail(state, reason)
+    if state.status == "created" and state.finalize:
+        return _fail(state, f"{reason}: invoice {state.invoice_id} was created as a draft but could not be "
+                            "finalized")
+    return state
