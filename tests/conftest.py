@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 
-from devstack import gateway
+from devstack import gateway, runtime
 from devstack.emulated import FAKE_CREDENTIALS, Tenant, create_tenant, emulated_aws
 
 os.environ.update(FAKE_CREDENTIALS)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+# The functions' literal environment (Powertools service, metrics namespace, ...) before any test
+# module imports the layer: Powertools reads it when Logger/Metrics are created, at import.
+runtime.apply_environment({})
 
 make_tenant = create_tenant
 

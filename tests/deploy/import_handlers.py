@@ -47,6 +47,9 @@ module = importlib.import_module(module_name)
 handler = getattr(module, attribute)
 assert callable(handler), f"{module_name}.{attribute} is not callable"
 import boto3, botocore
+# boto3 x.y.* only works with botocore x.y.*: a layer that ships one without the other breaks it.
+assert boto3.__version__.split(".")[:2] == botocore.__version__.split(".")[:2], (boto3.__version__,
+                                                                                botocore.__version__)
 boto3.client("dynamodb", region_name="us-east-1")
 print(f"{module_name}.{attribute} from {module.__file__}; boto3 {boto3.__version__}, botocore {botocore.__version__}")
 """

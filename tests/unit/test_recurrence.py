@@ -7,7 +7,7 @@ import calendar
 from datetime import date, timedelta
 from itertools import islice, pairwise
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from invoicing.domain.recurrence import FREQUENCIES, Rule, check, due, next_occurrence, nth, occurrences
@@ -70,6 +70,7 @@ def test_invalid_combinations_are_reported() -> None:
     assert [f for f, _ in check(Rule("daily", date(2026, 1, 2), end_date=date(2026, 1, 1)))] == ["end_date"]
 
 
+@settings(deadline=None)
 @given(rules())
 def test_series_is_strictly_increasing_and_from_the_start(rule: Rule) -> None:
     series = first(rule, 40)
@@ -79,6 +80,7 @@ def test_series_is_strictly_increasing_and_from_the_start(rule: Rule) -> None:
     assert all(rule.end_date is None or d <= rule.end_date for d in series)
 
 
+@settings(deadline=None)
 @given(rules())
 def test_each_occurrence_follows_its_rule(rule: Rule) -> None:
     for i, day in enumerate(first(rule, 30)):
@@ -96,6 +98,7 @@ def test_each_occurrence_follows_its_rule(rule: Rule) -> None:
                 assert nth(rule, 0) - rule.start_date < timedelta(days=7)
 
 
+@settings(deadline=None)
 @given(rules(), dates)
 def test_next_occurrence_is_the_first_one_after(rule: Rule, after: date) -> None:
     found = next_occurrence(rule, after)
@@ -106,6 +109,7 @@ def test_next_occurrence_is_the_first_one_after(rule: Rule, after: date) -> None
     assert found == (expected if rule.end_date is None or expected <= rule.end_date else None)
 
 
+@settings(deadline=None)
 @given(rules(), dates, st.integers(0, 60))
 def test_due_respects_limits_and_today(rule: Rule, today: date, generated: int) -> None:
     start = next_occurrence(rule, None)
