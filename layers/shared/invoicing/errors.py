@@ -27,10 +27,6 @@ class Unauthorized(DomainError):
     code = "not_authenticated"
 
 
-class Forbidden(DomainError):
-    status = 403
-    code = "forbidden"
-
 
 class NotFound(DomainError):
     status = 404

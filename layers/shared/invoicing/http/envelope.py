@@ -31,17 +31,6 @@ class ErrorBody(BaseModel):
     code: str | None = None
 
 
-class ValidationErrorItem(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
-    input: Any = None
-    ctx: dict[str, Any] | None = None
-
-
-class HTTPValidationError(BaseModel):
-    detail: list[ValidationErrorItem]
-
 
 def ok(data: Any, *, code: str, message: str) -> Envelope[Any]:
     """The success envelope; the route's ``status_code`` sets 200 or 201."""

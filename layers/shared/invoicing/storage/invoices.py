@@ -132,6 +132,7 @@ def set_status(business_id: str, invoice_id: str, action: Action, now: str, *, s
     values = {":to": value(targets.pop()), ":now": value(now), ":one": value(1),
               **{f":{k}": value(v) for k, v in fields.items()},
               **{f":from{i}": value(s) for i, s in enumerate(allowed)}}
+    froms = ", ".join(f":from{i}" for i in range(len(allowed)))
     sets = ", ".join(["#status = :to", "updated_at = :now", "version = version + :one",
                       *(f"#{k} = :{k}" for k in fields),
                       *(["#total_paid = #total", "#balance_due = :zero"] if settle else [])])
@@ -142,7 +143,7 @@ def set_status(business_id: str, invoice_id: str, action: Action, now: str, *, s
         out = client().update_item(
             TableName=table_name(), Key=key(keys.business(business_id), keys.invoice(invoice_id)),
             UpdateExpression=f"SET {sets}",
-            ConditionExpression=f"attribute_exists(PK) AND #status IN ({', '.join(values_of(allowed))})",
+            ConditionExpression=f"attribute_exists(PK) AND #status IN ({froms})",
             ExpressionAttributeNames=names, ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
@@ -154,9 +155,6 @@ def set_status(business_id: str, invoice_id: str, action: Action, now: str, *, s
         raise  # the status allows it, so the item must have changed in an unexpected way
     return Invoice.model_validate(deserialize(out["Attributes"]))
 
-
-def values_of(allowed: Sequence[str]) -> list[str]:
-    return [f":from{i}" for i in range(len(allowed))]
 
 
 def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict[str, Any]] = ()) -> Invoice:
