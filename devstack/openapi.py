@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import difflib
 import json
 import sys
@@ -25,6 +26,8 @@ from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 
 from devstack.template import ROOT
+from invoicing.http import idempotency
+from invoicing.http.envelope import ErrorBody
 
 FUNCTIONS = ROOT / "functions"
 DOCUMENT = FUNCTIONS / "docs" / "openapi.json"
@@ -105,7 +108,72 @@ def generate() -> str:
         for operation in operations.values():
             # A 204 has no body; Powertools gives it the return annotation's JSON (``null``).
             (operation.get("responses") or {}).get("204", {}).pop("content", None)
+    _document_idempotency(document)
     return json.dumps(_json_schema_bounds(document), indent=2, ensure_ascii=False) + "\n"
+
+
+# ``Idempotency-Key`` is handled once, in ``InvoicingApi.resolve`` (``invoicing.http.idempotency``),
+# not by any route, so no handler declares it: every operation with one of the methods that module
+# covers gets the header (one shared ``components.parameters`` entry) and its 409 here, from the
+# module's own constants.
+IDEMPOTENCY_PARAMETER = "IdempotencyKey"
+IDEMPOTENCY_CONFLICT = (f"{idempotency.HEADER} already used for a different request (`idempotency_key_reused`) "
+                        "or its first request still in progress (`idempotency_request_in_progress`)")
+
+
+def _idempotency_parameter() -> dict[str, Any]:
+    return {
+        "name": idempotency.HEADER,
+        "in": "header",
+        "required": False,
+        "description": (
+            f"Optional, on every {' and '.join(sorted(idempotency.METHODS))}; the name in any case. Any text "
+            f"of at most {idempotency.MAX_KEY_LENGTH} characters once surrounding whitespace is trimmed (longer "
+            "is a 422 on this header); empty or blank means no idempotency. The same key with the same request "
+            "(method, path, query, body; JSON compared parsed) within 24 h replays the first 2xx answer's status "
+            f"and body, with `{idempotency.REPLAYED_HEADER}: true`, without doing the work again. The same key "
+            "with a different request is a 409 `idempotency_key_reused`; while the first request is still in "
+            "progress, a 409 `idempotency_request_in_progress`. Keys belong to the business. An error answer "
+            "is not kept, so a fixed retry may reuse the key."),
+        "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH, "title": idempotency.HEADER},
+    }
+
+
+def _document_idempotency(document: dict[str, Any]) -> None:
+    """The header and its 409 on every operation whose method ``invoicing.http.idempotency`` covers."""
+    components = document.setdefault("components", {})
+    if ErrorBody.__name__ not in components.get("schemas", {}):
+        raise ValueError(f"components.schemas.{ErrorBody.__name__} is missing: no route documents an error")
+    error_content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}}}
+    components.setdefault("parameters", {})[IDEMPOTENCY_PARAMETER] = _idempotency_parameter()
+    reference = {"$ref": f"#/components/parameters/{IDEMPOTENCY_PARAMETER}"}
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method.upper() not in idempotency.METHODS:
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if any(p.get("in") == "header" and p.get("name", "").lower() == idempotency.HEADER.lower()
+                   for p in parameters):
+                raise ValueError(f"{method.upper()} {path} declares {idempotency.HEADER} itself: "
+                                 "it is documented once, in devstack/openapi.py")
+            parameters.append(dict(reference))
+            responses = operation.setdefault("responses", {})
+            conflict = responses.get("409")
+            if conflict is None:
+                added = {"description": f"Conflict - {IDEMPOTENCY_CONFLICT}", "content": copy.deepcopy(error_content)}
+                operation["responses"] = _insert_after_lower(responses, "409", added)
+            elif conflict.get("content") == error_content:
+                conflict["description"] = f"{conflict['description']}; or {IDEMPOTENCY_CONFLICT}"
+            else:
+                raise ValueError(f"{method.upper()} {path}: its 409 is not the {ErrorBody.__name__} that "
+                                 f"{idempotency.HEADER} conflicts answer")
+
+
+def _insert_after_lower(responses: dict[str, Any], status: str, response: Any) -> dict[str, Any]:
+    """``responses`` with ``status`` after the last status below it, the rest in its order."""
+    items = list(responses.items())
+    at = max((i + 1 for i, (key, _) in enumerate(items) if key < status), default=0)
+    return dict([*items[:at], (status, response), *items[at:]])
 
 
 # pydantic writes a bound set on an annotated type with a validator of its own (our strict

@@ -10,6 +10,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from devstack import gateway, openapi, template
+from invoicing.http import idempotency
 
 DOCS_FUNCTION = "DocsFunction"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
@@ -55,6 +56,46 @@ def test_every_operation_requires_the_token_and_the_business_header(document: di
     for path, item in document["paths"].items():
         for method, operation in item.items():
             assert operation.get("security", document["security"]) == document["security"], (method, path)
+
+
+def _resolved(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        *_, kind, name = node["$ref"].split("/")
+        node = document["components"][kind][name]
+    return node
+
+
+def test_every_post_and_put_declares_the_idempotency_key_and_its_409(document: dict[str, Any]) -> None:
+    # API.md: `Idempotency-Key` on any POST/PUT; the same key with a different request, or while the
+    # first is in flight, is a 409 (the contract's error shape, like every other 409).
+    assert idempotency.METHODS == {"POST", "PUT"}
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    covered, missing = 0, []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            headers = [_resolved(document, p) for p in operation.get("parameters", [])]
+            keys = [p for p in headers if p["in"] == "header" and p["name"].lower() == "idempotency-key"]
+            if method not in ("post", "put"):
+                assert not keys, f"{method.upper()} {path}: idempotency covers only POST and PUT"
+                continue
+            covered += 1
+            if len(keys) != 1 or operation["responses"].get("409", {}).get("content") != error:
+                missing.append(f"{method.upper()} {path}")
+                continue
+            assert keys[0]["name"] == idempotency.HEADER and keys[0]["required"] is False
+            assert keys[0]["schema"] == {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH,
+                                         "title": idempotency.HEADER}
+            assert "idempotency_key_reused" in operation["responses"]["409"]["description"]
+    assert not missing, f"POST/PUT without the Idempotency-Key header or its 409: {missing}"
+    writes = {(r.method, r.path) for r in template.api_routes() if r.method in ("POST", "PUT")}
+    assert covered == len(writes) > 0
+
+
+def test_a_route_declaring_the_idempotency_key_itself_fails_the_generation() -> None:
+    document = {"components": {"schemas": {"ErrorBody": {}}}, "paths": {"/x": {"post": {
+        "parameters": [{"name": "idempotency-key", "in": "header"}], "responses": {}}}}}
+    with pytest.raises(ValueError, match="declares Idempotency-Key itself"):
+        openapi._document_idempotency(document)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/openapi.json", "/api/v1/docs"])

@@ -14,8 +14,11 @@ from typing import Any
 
 import pytest
 from conftest import Api, make_tenant
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from devstack import runtime, template
+from invoicing.http import idempotency
 from invoicing.operations import customers, invoices
 from invoicing.storage import keys, table
 
@@ -170,6 +173,57 @@ def test_a_too_long_key_is_a_422_on_the_header(api: Api) -> None:
     assert reply.status == 422
     assert reply.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
     assert customer_count(api) == 0
+
+
+# ---------------------------------------------------------------- what a key may be (the OpenAPI document)
+# functions/docs/openapi.json declares the header as any string of at most MAX_KEY_LENGTH characters
+# (surrounding whitespace trimmed, blank = no idempotency): every such value works as a key.
+@pytest.mark.parametrize("value", [
+    pytest.param("x", id="one character"),
+    pytest.param("x" * idempotency.MAX_KEY_LENGTH, id="the longest"),
+    pytest.param(" " + "x" * idempotency.MAX_KEY_LENGTH + "\t", id="the longest, padded"),
+    pytest.param("clé ñ\xa0\xff", id="latin-1"),
+    pytest.param("ключ-😀", id="beyond latin-1"),
+    pytest.param("a\tb\x7f\x01", id="controls"),
+    pytest.param('{"k": [1, null]} ../* %00 \\', id="json and path-like"),
+])
+def test_any_documented_key_replays_and_a_different_body_is_a_409(api: Api, value: str) -> None:
+    first = api.post(CUSTOMERS, {"name": "Ada", "email": "ada@example.com"}, headers=key(api, value))
+    assert first.status == 201, first.body
+    again = api.post(CUSTOMERS, {"name": "Ada", "email": "ada@example.com"}, headers=key(api, value.strip()))
+    assert (again.status, again.json()) == (201, first.json()), "padding is trimmed: the same key"
+    other = api.post(CUSTOMERS, {"name": "Bo", "email": "bo@example.com"}, headers=key(api, value))
+    assert other.status == 409 and other.json()["code"] == "idempotency_key_reused", other.body
+    assert customer_count(api) == 1
+
+
+@pytest.mark.parametrize("value", ["", " ", "\t \t"])
+def test_a_blank_key_is_no_key(api: Api, value: str) -> None:
+    for name in ("Ada", "Bo", "Bo"):
+        assert api.post(CUSTOMERS, {"name": name, "email": "x@example.com"}, headers=key(api, value)).status == 201
+    assert customer_count(api) == 3
+
+
+_LATIN_1 = st.characters(codec="latin-1", exclude_characters="\r\n")  # what an HTTP header can carry
+HEADER_TEXT = st.text(_LATIN_1, max_size=20) | st.text(_LATIN_1, min_size=idempotency.MAX_KEY_LENGTH - 5,
+                                                       max_size=idempotency.MAX_KEY_LENGTH + 5)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(value=HEADER_TEXT | st.text(max_size=40))
+def test_any_header_value_is_a_2xx_or_4xx_never_a_5xx(aws: None, value: str) -> None:
+    api = Api(make_tenant())  # a business per example: two values trimming to one key do not meet
+    path = f"{CUSTOMERS}/{api.post(CUSTOMERS, {'name': 'Ada', 'email': 'ada@example.com'}).json()['data']['id']}"
+    first = api.put(path, {"name": "Ada L."}, headers=key(api, value))
+    other = api.put(path, {"name": "Ada M."}, headers=key(api, value))
+    trimmed = value.strip()
+    if len(trimmed) > idempotency.MAX_KEY_LENGTH:
+        assert first.status == other.status == 422, first.body
+    elif not trimmed:
+        assert first.status == other.status == 200, (first.body, other.body)
+    else:
+        assert first.status == 200, first.body
+        assert other.status == 409 and other.json()["code"] == "idempotency_key_reused", other.body
 
 
 def test_records_live_in_the_business_partition_and_expire_after_24_hours(api: Api) -> None:
