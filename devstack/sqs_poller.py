@@ -113,7 +113,9 @@ class SqsPoller:
         try:
             result = runtime.invoke(source.function, event)
             failed = failed_ids(result, ids, source.report_item_failures)
-        except Exception:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # the invocation failed or its runtime died: as Lambda, keep every record
             log.exception("%s failed on %d SQS records: all stay in the queue", source.function, len(ids))
             failed = set(ids)
         done = [m for m in messages if m["MessageId"] not in failed]

@@ -1,8 +1,11 @@
 """Attacks on the batch's promise: every accepted item ends as exactly one invoice or one failed
-entry with its reason, whatever happens. Crashes injected before and after each step of the
-worker and then redelivered, duplicate messages, two batches for the same customers interleaved,
-things changing between acceptance and processing, and poison messages that reach the
-dead-letter queue. Runs on moto, and on DynamoDB Local with DYNAMODB_LOCAL_ENDPOINT set."""
+entry with its reason, whatever happens. The worker processes an event's items together (one
+transaction per ~10) and any item the group leaves alone (``process_item``); both paths are
+attacked: the worker dying or erring before and after each step and then redelivered, duplicate
+messages, two batches for the same customers interleaved, a number taken by hand between the
+group's read and its write, things changing between acceptance and processing, and poison
+messages that reach the dead-letter queue. Runs on moto, and on DynamoDB Local with
+DYNAMODB_LOCAL_ENDPOINT set."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from typing import Any
 import pytest
 from batch_support import (
     BATCH,
+    DUE,
+    INVOICES,
     assert_charges_on_one_invoice_each,
     assert_consistent,
     batch,
@@ -25,6 +30,7 @@ from batch_support import (
 )
 from conftest import Api
 
+from bench import aws_calls
 from devstack import runtime, template
 from devstack.sqs_poller import SqsPoller
 from invoicing.operations import batches
@@ -36,7 +42,12 @@ RECEIVES = int(template.load()["Resources"]["BatchQueue"]["Properties"]["Redrive
 
 
 class Crash(Exception):
-    """The worker dying at a chosen point (as a timeout or an out-of-memory would)."""
+    """An error at a chosen point of the worker (a throttled call, a bug): the code sees it."""
+
+
+class Died(BaseException):
+    """The worker's runtime dying at a chosen point (a timeout, out of memory): nothing in the
+    function sees it, the whole invocation fails and every record of it comes back."""
 
 
 @pytest.fixture
@@ -50,10 +61,19 @@ def poller(aws: None) -> SqsPoller:
     return SqsPoller()
 
 
+@pytest.fixture
+def one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The group pass always errs, so every item goes through ``process_item`` alone."""
+    def unavailable(*args: Any) -> Any:
+        raise Crash("the group pass is unavailable")
+
+    monkeypatch.setattr(batches, "process_items", unavailable)
+
+
 def crash(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, when: str, times: int = 1,
-          only: Callable[..., bool] = lambda *a, **k: True) -> list[int]:
-    """Make ``owner.name`` crash ``before`` or ``after`` doing its work, the first ``times`` calls
-    ``only`` accepts. Returns a counter of the crashes left."""
+          only: Callable[..., bool] = lambda *a, **k: True, kind: type[BaseException] = Crash) -> list[int]:
+    """Make ``owner.name`` raise ``kind`` ``before`` or ``after`` doing its work, the first
+    ``times`` calls ``only`` accepts. Returns a counter of the crashes left."""
     original = getattr(owner, name)
     left = [times]
 
@@ -61,11 +81,11 @@ def crash(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, when: str, tim
         hit = left[0] > 0 and only(*args, **kwargs)
         if hit and when == "before":
             left[0] -= 1
-            raise Crash(f"crash before {name}")
+            raise kind(f"crash before {name}")
         out = original(*args, **kwargs)
         if hit and when == "after":
             left[0] -= 1
-            raise Crash(f"crash after {name}")
+            raise kind(f"crash after {name}")
         return out
 
     monkeypatch.setattr(owner, name, wrapper)
@@ -98,7 +118,14 @@ def assert_done_once(api: Api, batch_id: str, charges: list[str], *, total: int 
 
 
 # ---------------------------------------------------------------- crashes, then redelivery
-STEPS = [
+GROUP_STEPS = [
+    (batch_store, "load_items", "after"),
+    (delayed_charges, "pending_for_customer", "after"),
+    (invoice_store, "take_numbers_action", "after"),
+    (transactions, "transact", "before"),
+    (transactions, "transact", "after"),
+]
+ONE_BY_ONE_STEPS = [
     (batch_store, "load_item", "after"),
     (delayed_charges, "pending_for_customer", "after"),
     (invoice_store, "put_new", "before"),
@@ -110,10 +137,37 @@ STEPS = [
 ]
 
 
-@pytest.mark.parametrize(("owner", "name", "when"), STEPS, ids=[f"{when}-{name}" for _, name, when in STEPS])
-def test_a_crash_at_any_step_then_redelivery_makes_one_invoice(api: Api, shop: dict[str, Any], poller: SqsPoller,
-                                                               monkeypatch: pytest.MonkeyPatch, owner: Any, name: str,
-                                                               when: str) -> None:
+@pytest.mark.parametrize(("owner", "name", "when"), GROUP_STEPS, ids=[f"{w}-{n}" for _, n, w in GROUP_STEPS])
+def test_the_worker_dying_at_any_step_of_the_group_then_redelivery_makes_one_invoice(
+        api: Api, shop: dict[str, Any], poller: SqsPoller, monkeypatch: pytest.MonkeyPatch, owner: Any, name: str,
+        when: str) -> None:
+    created, charges = sweeping_batch(api, shop)
+    left = crash(monkeypatch, owner, name, when, times=2, kind=Died)
+    delivered = poller.drain()
+    assert left == [0], "every injected death happened"
+    assert delivered.failed >= 2 * 2  # each death sent its whole invocation back (at least the two of the 12)
+    assert delivered.records == 12 + delivered.failed
+    assert_done_once(api, created["batch_id"], charges)
+
+
+@pytest.mark.parametrize(("owner", "name", "when"), GROUP_STEPS, ids=[f"{w}-{n}" for _, n, w in GROUP_STEPS])
+def test_an_error_at_any_step_of_the_group_leaves_the_items_to_be_done_one_by_one(
+        api: Api, shop: dict[str, Any], poller: SqsPoller, monkeypatch: pytest.MonkeyPatch, owner: Any, name: str,
+        when: str) -> None:
+    created, charges = sweeping_batch(api, shop)
+    left = crash(monkeypatch, owner, name, when, times=1)
+    delivered = poller.drain()
+    assert left == [0], "the injected error happened"
+    assert delivered.failed == 0  # the group erred; each item was then done alone, in the same invocation
+    assert_done_once(api, created["batch_id"], charges)
+
+
+@pytest.mark.usefixtures("one_by_one")
+@pytest.mark.parametrize(("owner", "name", "when"), ONE_BY_ONE_STEPS,
+                         ids=[f"{w}-{n}" for _, n, w in ONE_BY_ONE_STEPS])
+def test_an_error_at_any_step_of_an_item_alone_then_redelivery_makes_one_invoice(
+        api: Api, shop: dict[str, Any], poller: SqsPoller, monkeypatch: pytest.MonkeyPatch, owner: Any, name: str,
+        when: str) -> None:
     created, charges = sweeping_batch(api, shop)
     left = crash(monkeypatch, owner, name, when, times=4)
     delivered = poller.drain()
@@ -122,6 +176,7 @@ def test_a_crash_at_any_step_then_redelivery_makes_one_invoice(api: Api, shop: d
     assert_done_once(api, created["batch_id"], charges)
 
 
+@pytest.mark.usefixtures("one_by_one")
 def test_a_crash_in_every_delivery_but_the_last_still_makes_one_invoice(api: Api, shop: dict[str, Any],
                                                                          poller: SqsPoller,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,6 +189,7 @@ def test_a_crash_in_every_delivery_but_the_last_still_makes_one_invoice(api: Api
     assert_done_once(api, created["batch_id"], charges)
 
 
+@pytest.mark.usefixtures("one_by_one")
 def test_a_small_batch_that_crashes_inline_is_finished_through_the_queue(api: Api, shop: dict[str, Any],
                                                                          poller: SqsPoller,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,6 +205,98 @@ def test_a_small_batch_that_crashes_inline_is_finished_through_the_queue(api: Ap
     assert (done["status"], done["finalized"]) == ("completed", 4)
     assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == list(range(1, 10))
     assert_charges_on_one_invoice_each(api, charges)
+
+
+# ---------------------------------------------------------------- items together
+def test_ten_items_together_cost_one_read_and_one_transaction(api: Api, shop: dict[str, Any]) -> None:
+    from invoicing.storage.table import client
+
+    business = api.tenant.business_id  # type: ignore[union-attr]
+    created = data(api.post(BATCH, {**batch_body([shop["customers"][i % 5] for i in range(12)]), "finalize": True}),
+                   201)
+    with aws_calls.counting(client()) as calls:
+        assert batches.process_items(business, created["batch_id"], range(10)) == dict.fromkeys(range(10), "finalized")
+    assert calls == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == list(range(1, 11))
+
+
+def test_a_number_taken_between_the_groups_read_and_write_keeps_numbers_gapless(api: Api, shop: dict[str, Any],
+                                                                                monkeypatch: pytest.MonkeyPatch
+                                                                                ) -> None:
+    business = api.tenant.business_id  # type: ignore[union-attr]
+    by_hand = data(api.post(INVOICES, {"customer_id": shop["customers"][0], "due_date": DUE,
+                                       "line_items": [{"description": "Work", "unit_price": 100}]}), 201)
+    created = data(api.post(BATCH, {**batch_body([shop["customers"][i % 5] for i in range(12)]), "finalize": True}),
+                   201)
+    original = batch_store.load_items
+    raced: list[bool] = []
+
+    def read_then_finalize_by_hand(*args: Any) -> Any:
+        found = original(*args)
+        if not raced:
+            raced.append(True)
+            assert data(api.post(f"{INVOICES}/{by_hand['id']}/finalize"))["number"] == "INV-001"
+        return found
+
+    monkeypatch.setattr(batch_store, "load_items", read_then_finalize_by_hand)
+    assert batches.process_items(business, created["batch_id"], range(10)) == dict.fromkeys(range(10), "finalized")
+    assert raced
+    numbers = {i["id"]: int(i["number"].removeprefix("INV-")) for i in invoices(api)}
+    assert sorted(numbers.values()) == list(range(1, 12))
+    assert numbers[by_hand["id"]] == 1
+
+
+def test_items_whose_charges_overflow_one_transaction_are_split_across_several(api: Api, shop: dict[str, Any],
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five customers with 30 charges each: five items take 150 charges, more than one transaction
+    holds (100 actions); the group splits them, each transaction within the limit, numbers gapless."""
+    business = api.tenant.business_id  # type: ignore[union-attr]
+    charges = [charge(api, customer, 10 + n)["id"] for customer in shop["customers"] for n in range(30)]
+    created = data(api.post(BATCH, {**batch_body([shop["customers"][i % 5] for i in range(12)]),
+                                    "include_delayed_charges": True, "finalize": True}), 201)
+    sizes: list[int] = []
+    original = transactions.transact
+
+    def counted(actions: Any) -> Any:
+        sizes.append(len(actions))
+        return original(actions)
+
+    monkeypatch.setattr(transactions, "transact", counted)
+    assert batches.process_items(business, created["batch_id"], range(10)) == dict.fromkeys(range(10), "finalized")
+    assert len(sizes) >= 2 and max(sizes) <= 100, sizes
+    monkeypatch.undo()
+    assert batches.process_items(business, created["batch_id"], [10, 11]) == {10: "finalized", 11: "finalized"}
+    assert_done_once(api, created["batch_id"], charges)
+
+
+def test_two_groups_for_the_same_customers_interleaved_put_each_charge_on_one_invoice(
+        api: Api, shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Group A reads the customers' pending charges; before its transaction, batch B's group for
+    the same customers runs to the end. A's transaction is cancelled on the charges; it reads again
+    and writes its invoices without them."""
+    first, charges = sweeping_batch(api, shop)
+    business = api.tenant.business_id  # type: ignore[union-attr]
+    second = data(api.post(BATCH, {**batch_body([shop["customers"][i % 5] for i in range(12)]),
+                                   "include_delayed_charges": True, "finalize": True}), 201)
+    original = delayed_charges.pending_for_customer
+    raced: list[bool] = []
+
+    def read_then_let_the_other_batch_in(*args: Any) -> Any:
+        found = original(*args)
+        if not raced:
+            raced.append(True)
+            assert set(batches.process_items(business, second["batch_id"], range(12)).values()) == {"finalized"}
+        return found
+
+    monkeypatch.setattr(delayed_charges, "pending_for_customer", read_then_let_the_other_batch_in)
+    assert batches.process_items(business, first["batch_id"], range(12)) == dict.fromkeys(range(12), "finalized")
+    monkeypatch.undo()
+    a, b = batch(api, first["batch_id"]), batch(api, second["batch_id"])
+    assert (a["status"], a["finalized"], b["status"], b["finalized"]) == ("completed", 12, "completed", 12)
+    on = assert_charges_on_one_invoice_each(api, charges)
+    assert len(on) == len(charges)
+    assert set(on.values()) <= {e["invoice_id"] for e in b["items"][:5]}  # the second batch won the race
+    assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == list(range(1, 25))
 
 
 # ---------------------------------------------------------------- duplicates
@@ -264,6 +412,7 @@ def test_a_customer_deleted_after_acceptance_fails_its_items_only(api: Api, shop
     assert_consistent(api, done)
 
 
+@pytest.mark.usefixtures("one_by_one")
 def test_an_invoice_finalized_by_hand_before_the_worker_got_to_it_counts_once(api: Api, shop: dict[str, Any],
                                                                                poller: SqsPoller,
                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
@@ -285,6 +434,7 @@ def test_an_invoice_finalized_by_hand_before_the_worker_got_to_it_counts_once(ap
     assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == list(range(1, 13))
 
 
+@pytest.mark.usefixtures("one_by_one")
 def test_an_invoice_deleted_before_it_was_finalized_fails_its_item(api: Api, shop: dict[str, Any],
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     business = api.tenant.business_id  # type: ignore[union-attr]
@@ -307,8 +457,10 @@ def test_a_poison_item_reaches_the_dead_letter_queue_and_shows_failed(api: Api, 
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     created = data(api.post(BATCH, {**batch_body([shop["customers"][i % 5] for i in range(12)]), "finalize": True}),
                    201)
-    crash(monkeypatch, invoice_store, "put_new", "before", times=1000,
-          only=lambda invoice, **_: invoice.id == created["items"][7]["invoice_id"])
+    poison = created["items"][7]["invoice_id"]  # its invoice cannot be written, together or alone
+    crash(monkeypatch, invoice_store, "put_new_action", "before", times=1000,
+          only=lambda invoice, **_: invoice.id == poison)
+    crash(monkeypatch, invoice_store, "put_new", "before", times=1000, only=lambda invoice, **_: invoice.id == poison)
     delivered = poller.drain()
     assert delivered.by_function["BatchDeadLetterFunction"] == 1
     assert delivered.failed == RECEIVES  # delivered three times, then dead-lettered
@@ -317,13 +469,14 @@ def test_a_poison_item_reaches_the_dead_letter_queue_and_shows_failed(api: Api, 
                                                                                      1)
     assert done["items"][7]["status"] == "failed"
     assert done["items"][7]["error"] == batches.DEAD_LETTER_REASON
-    assert created["items"][7]["invoice_id"] not in {i["id"] for i in invoices(api)}
+    assert poison not in {i["id"] for i in invoices(api)}
     assert_consistent(api, done)
     dead = runtime.physical_id("BatchDeadLetterQueue")
     assert poller.sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["All"])["Attributes"][
         "ApproximateNumberOfMessages"] == "0"
 
 
+@pytest.mark.usefixtures("one_by_one")
 def test_an_item_that_never_finalizes_fails_saying_its_draft_stays(api: Api, shop: dict[str, Any], poller: SqsPoller,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     created = data(api.post(BATCH, {**batch_body([shop["customers"][i % 5] for i in range(12)]), "finalize": True}),
@@ -385,6 +538,7 @@ def test_items_whose_messages_could_not_be_sent_fail_at_once(api: Api, shop: dic
     assert len(invoices(api)) == 10
 
 
+@pytest.mark.usefixtures("one_by_one")
 def test_a_small_batch_item_that_cannot_be_processed_nor_queued_fails(api: Api, shop: dict[str, Any],
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     crash(monkeypatch, invoice_store, "finalize", "before")

@@ -50,7 +50,7 @@ class Batch(BaseModel):
 class ItemMessage(BaseModel):
     """The SQS message of one item: which batch record to process."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     business_id: str
     batch_id: str

@@ -3,9 +3,11 @@ failed entry, exactly once, however often its message is delivered.
 
 Accepting validates and prices every item before anything is written (the same pricing as
 POST /invoices), assigns the invoice ids, writes the batch and either processes it at once (up
-to ``INLINE_LIMIT`` items) or sends one SQS message per item. ``process_item`` is what the
-worker runs per message; every write it makes is conditional on the item's status, and the
-invoice, its swept charges and the item's new status are one transaction, so a crash at any
+to ``INLINE_LIMIT`` items) or sends one SQS message per item. The worker takes an event's
+items of one batch together (``process_items``: one read, one transaction per ~10 items that
+writes their invoices, already numbered when the batch finalizes) and any item the group left
+alone (``process_item``). Every write is conditional on the item's status, and an invoice, its
+swept charges, its number and the item's new status are one transaction, so a crash at any
 point leaves either nothing or everything of a step, and a redelivery continues from there.
 """
 
@@ -13,11 +15,14 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from invoicing.domain.batches import (
     INLINE_LIMIT,
+    MAX_TRANSACTION_ACTIONS,
     Batch,
     BatchItemResult,
     ItemMessage,
@@ -31,7 +36,8 @@ from invoicing.domain.batches import (
 from invoicing.domain.clock import now_iso, today_in
 from invoicing.domain.ids import uuid7
 from invoicing.domain.invoices import check_dates, total_of
-from invoicing.domain.models import Invoice
+from invoicing.domain.lifecycle import invoice_number, transition
+from invoicing.domain.models import DelayedCharge, Invoice
 from invoicing.errors import Conflict, DomainError, NotFound
 from invoicing.http.batches import BatchInvoiceItem, BatchInvoiceRequest
 from invoicing.http.invoices import MAX_LINES
@@ -41,10 +47,11 @@ from invoicing.storage import batches as store
 from invoicing.storage import delayed_charges, lookup, queue, transactions
 from invoicing.storage import invoices as invoices_store
 
-# The transaction that writes an invoice: the invoice, the item's status, the header's count and
-# the customer check, plus one action per swept delayed charge.
-FIXED_ACTIONS = 4
+# The transaction that writes an invoice: the invoice, the item's status, the header's counts,
+# the customer check and the invoice counter, plus one action per swept delayed charge.
+FIXED_ACTIONS = 5
 _SWEEP_ATTEMPTS = 8
+_TRANSACTION_BYTES = 3_000_000  # TransactWriteItems takes at most 4 MB
 DEAD_LETTER_REASON = "Processing failed repeatedly; the item was given up"
 QUEUE_FAILED_REASON = "The item could not be queued for processing"
 
@@ -136,8 +143,11 @@ def _enqueue(business_id: str, batch_id: str, indexes: list[int]) -> bool:
 def _process_inline(business_id: str, batch_id: str, count: int) -> None:
     """Process a small batch now; an item that fails to process (not: fails with a reason) goes
     to the queue instead, as a large batch's would, so it is retried and never lost."""
+    done = process_many([ItemMessage(business_id=business_id, batch_id=batch_id, index=i) for i in range(count)])
     retry = []
     for index in range(count):
+        if ItemMessage(business_id=business_id, batch_id=batch_id, index=index) in done:
+            continue
         try:
             process_item(business_id, batch_id, index)
         except Exception:  # noqa: BLE001 - retried through SQS, as the worker would be
@@ -150,6 +160,147 @@ def _process_inline(business_id: str, batch_id: str, count: int) -> None:
 
 def get_batch(business_id: str, batch_id: str) -> Batch:
     return store.read(business_id, batch_id)
+
+
+# ------------------------------------------------------------------------------------ process, grouped
+@dataclass(frozen=True)
+class _Ready:
+    """An item ready to be written: its invoice as it will be stored and the charges it takes."""
+
+    state: store.ItemState
+    invoice: Invoice
+    charges: list[DelayedCharge]
+    size: int  # bytes, roughly: what it adds to its transaction
+
+
+def process_items(business_id: str, batch_id: str, indexes: Iterable[int]) -> dict[int, ItemStatus | None]:
+    """Bring several items of one batch to their end together, as ``process_item`` would each:
+    one BatchGetItem reads them and the invoice counter, and one transaction writes up to ~10
+    items' invoices (numbered already, when the batch finalizes: the counter moves in the same
+    transaction), the charges they sweep, their statuses and the batch's counts.
+
+    Returns the status each item ended in (None: no such item). An item left out of the answer
+    (contention outlasted the attempts, an unexpected cancellation, an item half-way from an
+    older run) is for ``process_item`` alone; whatever was written stays consistent."""
+    wanted = sorted(set(indexes))
+    done: dict[int, ItemStatus | None] = {}
+    for attempt in range(_SWEEP_ATTEMPTS):
+        states, last = store.load_items(business_id, batch_id, wanted)
+        todo = []
+        for index in wanted:
+            state = states.get(index)
+            if state is None:
+                logger.warning("No such batch item; message dropped", extra={"batch_id": batch_id, "index": index})
+                done[index] = None
+            elif state.status == "pending":
+                todo.append(state)
+            elif state.status != "created" or not state.finalize:
+                done[index] = state.status
+        ready = []
+        for state in todo:
+            now = now_iso()
+            swept = _swept(state, state.draft.model_copy(update={"created_at": now, "updated_at": now}))
+            if isinstance(swept, str):
+                done[state.index] = _fail(state, swept).status
+            else:
+                ready.append(_Ready(state, *swept, size=len(swept[0].model_dump_json())))
+        try:
+            for group in _transactions(ready):
+                last = _write(group, last)
+                done.update((item.state.index, _written(item.state)) for item in group)
+        except transactions.Cancelled as cancelled:
+            if set(cancelled.reasons) - {"None", transactions.CONDITION_FAILED, "TransactionConflict"}:
+                logger.warning("Batch items transaction cancelled unexpectedly; items go one by one", extra={
+                    "batch_id": batch_id, "reasons": cancelled.reasons})
+                return done
+            # A number, a charge or an item was taken by another writer meanwhile (or the
+            # transaction collided with one): read again. A deleted customer fails its items.
+            logger.info("Batch items transaction cancelled; retrying", extra={
+                "batch_id": batch_id, "reasons": cancelled.reasons})
+            time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.5)))
+        wanted = [state.index for state in todo if state.index not in done]
+        if not wanted:
+            break
+    return done
+
+
+def process_many(messages: Iterable[ItemMessage]) -> dict[ItemMessage, ItemStatus | None]:
+    """Items of any batches, each batch's together (``process_items``). A batch whose group
+    raised is logged and left out of the answer: its items are for ``process_item`` one by one
+    (whatever the group wrote stays; each item's status says what is left to do)."""
+    by_batch: dict[tuple[str, str], list[int]] = {}
+    for message in messages:
+        by_batch.setdefault((message.business_id, message.batch_id), []).append(message.index)
+    done: dict[ItemMessage, ItemStatus | None] = {}
+    for (business_id, batch_id), indexes in by_batch.items():
+        try:
+            statuses = process_items(business_id, batch_id, indexes)
+        except Exception:  # noqa: BLE001 - each item is tried again alone
+            logger.exception("Batch items could not be processed together; trying one by one",
+                             extra={"batch_id": batch_id})
+            continue
+        done.update((ItemMessage(business_id=business_id, batch_id=batch_id, index=i), status)
+                    for i, status in statuses.items())
+    return done
+
+
+def _written(state: store.ItemState) -> ItemStatus:
+    return "finalized" if state.finalize else "created"
+
+
+def _transactions(ready: list[_Ready]) -> Iterator[list[_Ready]]:
+    """The items in groups that each fit one transaction (100 actions, 4 MB)."""
+    group: list[_Ready] = []
+    actions = size = 0
+    for item in ready:
+        needs = 3 + len(item.charges)  # invoice, status, customer check, charges
+        if group and (actions + needs > MAX_TRANSACTION_ACTIONS or size + item.size > _TRANSACTION_BYTES):
+            yield group
+            group, actions, size = [], 0, 0
+        if not group:
+            actions = FIXED_ACTIONS - 3  # the batch's counts and the invoice counter
+        group.append(item)
+        actions, size = actions + needs, size + item.size
+    if group:
+        yield group
+
+
+def _write(group: list[_Ready], last: int) -> int:
+    """One transaction: the group's invoices (numbered from ``last + 1`` when finalizing), their
+    swept charges, each item's status, the batch's counts and a check that each customer still
+    exists. A customer deleted since acceptance fails its items (then Cancelled is raised so the
+    rest are read and tried again). Returns the last invoice number taken."""
+    now = now_iso()
+    first = group[0].state
+    finalize = first.finalize
+    to = _written(first)
+    actions: list[dict[str, Any]] = [store.count_action(first, now, created=len(group),
+                                                         **({"finalized": len(group)} if finalize else {}))]
+    if finalize:
+        actions.append(invoices_store.take_numbers_action(first.business_id, last, len(group)))
+    checks: dict[str, store.ItemState] = {}
+    for number, item in enumerate(group, start=last + 1):
+        invoice = item.invoice
+        if finalize:
+            invoice = invoice.model_copy(update={"status": transition("finalize", invoice.status),
+                                                 "number": invoice_number(number)})
+        actions += [invoices_store.put_new_action(invoice, product_ids=item.state.product_ids,
+                                                  number_seq=number if finalize else 0),
+                    store.move_action(item.state, to, now),
+                    *(delayed_charges.invoice_action(first.business_id, c, invoice.id, now) for c in item.charges)]
+        checks.setdefault(item.state.customer_id, item.state)
+    check_at = len(actions)
+    actions += [store.customer_live_action(state) for state in checks.values()]
+    try:
+        transactions.transact(actions)
+    except transactions.Cancelled as cancelled:
+        for position, customer_id in enumerate(checks, start=check_at):
+            if cancelled.failed(position):
+                for item in group:
+                    if item.state.customer_id == customer_id:
+                        _fail(item.state, _customer_deleted(item.state))
+        raise
+    return last + len(group) if finalize else last
 
 
 # ------------------------------------------------------------------------------------ process
@@ -174,29 +325,36 @@ def _reread(state: store.ItemState) -> store.ItemState:
     return fresh
 
 
+def _swept(state: store.ItemState, invoice: Invoice) -> tuple[Invoice, list[DelayedCharge]] | str:
+    """The item's invoice with its customer's pending charges of its currency as lines, when the
+    item sweeps (room permitting, oldest first); or the reason the item fails."""
+    room = sweep_room(len(invoice.line_items), max_lines=MAX_LINES, fixed_actions=FIXED_ACTIONS) if state.sweep else 0
+    charges = delayed_charges.pending_for_customer(state.business_id, state.customer_id, invoice.currency,
+                                                   room) if room else []
+    if not charges:
+        return invoice, []
+    lines = [*invoice.line_items, *(charge_line(c, uuid7) for c in charges)]
+    try:
+        total = total_of(lines)
+    except DomainError as error:
+        return f"With its delayed charges: {error.detail}"
+    if total < 0:
+        return negative_total_reason(total, charges)
+    return invoice.model_copy(update={"line_items": lines, "total": total, "balance_due": total}), charges
+
+
 def _create(state: store.ItemState) -> store.ItemState:
     """pending -> created in one transaction with the invoice and the charges it sweeps; or
     pending -> failed with the reason."""
     for attempt in range(_SWEEP_ATTEMPTS):
         now = now_iso()
-        invoice = state.draft.model_copy(update={"created_at": now, "updated_at": now})
-        charges = []
-        if state.sweep:
-            room = sweep_room(len(invoice.line_items), max_lines=MAX_LINES, fixed_actions=FIXED_ACTIONS)
-            charges = delayed_charges.pending_for_customer(state.business_id, state.customer_id, invoice.currency,
-                                                           room) if room else []
-        if charges:
-            lines = [*invoice.line_items, *(charge_line(c, uuid7) for c in charges)]
-            try:
-                total = total_of(lines)
-            except DomainError as error:
-                return _fail(state, f"With its delayed charges: {error.detail}")
-            if total < 0:
-                return _fail(state, negative_total_reason(total, charges))
-            invoice = invoice.model_copy(update={"line_items": lines, "total": total, "balance_due": total})
+        swept = _swept(state, state.draft.model_copy(update={"created_at": now, "updated_at": now}))
+        if isinstance(swept, str):
+            return _fail(state, swept)
+        invoice, charges = swept
         also = [
             store.move_action(state, "created", now),
-            store.count_action(state, "created", now),
+            store.count_action(state, now, created=1),
             store.customer_live_action(state),
             *(delayed_charges.invoice_action(state.business_id, c, invoice.id, now) for c in charges),
         ]
@@ -210,7 +368,7 @@ def _create(state: store.ItemState) -> store.ItemState:
                 raise RuntimeError(f"batch {state.batch_id} item {state.index}: invoice transaction cancelled: "
                                    f"{cancelled.reasons}") from None
             if cancelled.failed(3):
-                return _fail(state, f"Customer {state.customer_id} was deleted after the batch was accepted")
+                return _fail(state, _customer_deleted(state))
             # A charge was taken (or changed) by a concurrent invoice, or the transaction collided
             # with another: read the pending charges again.
             logger.info("Batch item transaction cancelled; retrying", extra={
@@ -226,7 +384,7 @@ def _finalize(state: store.ItemState) -> store.ItemState:
     now = now_iso()
     try:
         invoices_store.finalize(state.business_id, state.invoice_id, now, also=[
-            store.move_action(state, "finalized", now), store.count_action(state, "finalized", now)])
+            store.move_action(state, "finalized", now), store.count_action(state, now, finalized=1)])
     except transactions.Cancelled:
         return _reread(state)  # the item moved on: an earlier delivery finalized it
     except NotFound:
@@ -238,10 +396,14 @@ def _finalize(state: store.ItemState) -> store.ItemState:
         # in the same transaction, so only by hand): record it as finalized, once.
         try:
             transactions.transact([store.move_action(state, "finalized", now),
-                                   store.count_action(state, "finalized", now)])
+                                   store.count_action(state, now, finalized=1)])
         except transactions.Cancelled:
             return _reread(state)
     return replace(state, status="finalized")
+
+
+def _customer_deleted(state: store.ItemState) -> str:
+    return f"Customer {state.customer_id} was deleted after the batch was accepted"
 
 
 def _fail(state: store.ItemState, reason: str) -> store.ItemState:
@@ -249,7 +411,7 @@ def _fail(state: store.ItemState, reason: str) -> store.ItemState:
     now = now_iso()
     try:
         transactions.transact([store.move_action(state, "failed", now, error=reason),
-                               store.count_action(state, "failed", now)])
+                               store.count_action(state, now, failed=1)])
     except transactions.Cancelled:
         return _reread(state)
     logger.info("Batch item failed", extra={"batch_id": state.batch_id, "index": state.index, "reason": reason})

@@ -3,9 +3,10 @@
 
 Accepting writes them all with BatchWriteItem (25 per call). Reading a batch back is one Query
 on the ``BATCH#<batch>`` prefix (header first, then the items in index order); the drafts, the
-only large records, are outside that prefix. Processing an item moves its record along
-pending -> created -> finalized (or -> failed) with actions that join the transaction writing
-the invoice, each conditional on the status it leaves, so a redelivered message changes nothing.
+only large records, are outside that prefix. Processing an item moves its record from pending
+to created or finalized (or failed) with actions that join the transaction writing the invoice,
+each conditional on the status it leaves, so a redelivered message changes nothing.
+``load_items`` reads several items, their drafts and the invoice counter in one BatchGetItem.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from invoicing.domain.batches import Batch, BatchItemResult, ItemStatus, batch_status
 from invoicing.domain.models import Invoice
 from invoicing.errors import NotFound
-from invoicing.storage import keys, lookup, transactions
+from invoicing.storage import invoices, keys, lookup, transactions
 from invoicing.storage.table import client, deserialize, serialize, table_name, value
 
 BATCH_WRITE_LIMIT = 25
@@ -143,18 +144,32 @@ class ItemState:
 def load_item(business_id: str, batch_id: str, index: int) -> ItemState | None:
     """The item's record, draft and its batch's flags: one BatchGetItem (consistent). None when
     the batch has no such item."""
-    header_sk, item_sk, draft_sk = keys.batch(batch_id), keys.batch_item(batch_id, index), keys.batch_draft(batch_id,
-                                                                                                             index)
-    found = lookup.fetch(business_id, also=[header_sk, item_sk, draft_sk])
-    header, item, draft = found.raw(header_sk), found.raw(item_sk), found.raw(draft_sk)
-    if header is None or item is None or draft is None:
-        return None
-    return ItemState(
-        business_id=business_id, batch_id=batch_id, index=index, customer_id=item["customer_id"],
-        invoice_id=item["invoice_id"], status=item["status"], finalize=bool(header["finalize"]),
-        sweep=bool(draft.get("sweep")), draft=Invoice.model_validate(draft["invoice"]),
-        product_ids=frozenset(draft.get("product_ids") or ()),
-    )
+    return load_items(business_id, batch_id, [index])[0].get(index)
+
+
+def load_items(business_id: str, batch_id: str, indexes: Iterable[int]) -> tuple[dict[int, ItemState], int]:
+    """Several items of one batch (those that exist, by index) and the business's last invoice
+    number: one BatchGetItem (consistent) per 49 items."""
+    wanted = list(indexes)
+    header_sk = keys.batch(batch_id)
+    found = lookup.fetch(business_id, also=[header_sk, keys.INVOICE_COUNTER_SK,
+                                            *(sk for i in wanted for sk in (keys.batch_item(batch_id, i),
+                                                                            keys.batch_draft(batch_id, i)))])
+    header, last_number = found.raw(header_sk), invoices.last_number(found)
+    states: dict[int, ItemState] = {}
+    if header is None:
+        return states, last_number
+    for index in wanted:
+        item, draft = found.raw(keys.batch_item(batch_id, index)), found.raw(keys.batch_draft(batch_id, index))
+        if item is None or draft is None:
+            continue
+        states[index] = ItemState(
+            business_id=business_id, batch_id=batch_id, index=index, customer_id=item["customer_id"],
+            invoice_id=item["invoice_id"], status=item["status"], finalize=bool(header["finalize"]),
+            sweep=bool(draft.get("sweep")), draft=Invoice.model_validate(draft["invoice"]),
+            product_ids=frozenset(draft.get("product_ids") or ()),
+        )
+    return states, last_number
 
 
 # ------------------------------------------------------------------------------------ transaction actions
@@ -171,12 +186,13 @@ def move_action(state: ItemState, to: ItemStatus, now: str, *, error: str | None
                                f"SET {sets}", condition="#status = :from", names=names, values=values)
 
 
-def count_action(state: ItemState, counter: str, now: str) -> dict[str, Any]:
-    """The action adding one to the header's ``counter`` (created, finalized or failed)."""
-    assert counter in ("created", "finalized", "failed")
+def count_action(state: ItemState, now: str, **counts: int) -> dict[str, Any]:
+    """The action adding to the header's counters (``created``, ``finalized``, ``failed``)."""
+    assert counts and set(counts) <= {"created", "finalized", "failed"}
+    adds = ", ".join(f"{name} :{name}" for name in counts)
     return transactions.update(keys.business(state.business_id), keys.batch(state.batch_id),
-                               f"SET updated_at = :now ADD {counter} :one", condition="attribute_exists(PK)",
-                               values={":now": now, ":one": 1})
+                               f"SET updated_at = :now ADD {adds}", condition="attribute_exists(PK)",
+                               values={":now": now, **{f":{name}": n for name, n in counts.items()}})
 
 
 def customer_live_action(state: ItemState) -> dict[str, Any]:

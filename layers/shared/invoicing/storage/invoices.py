@@ -75,6 +75,28 @@ def put_new(invoice: Invoice, *, product_ids: Iterable[str] = (), also: Sequence
     transactions.transact([transactions.put(item), *also])
 
 
+def put_new_action(invoice: Invoice, *, product_ids: Iterable[str] = (), number_seq: int = 0) -> dict[str, Any]:
+    """The transaction action writing a new invoice (never over an existing id); ``number_seq``
+    for one written already numbered (with ``take_numbers_action`` in the same transaction)."""
+    return transactions.put(item_of(invoice, version=1, product_ids=product_ids, number_seq=number_seq))
+
+
+def last_number(found: lookup.Lookup) -> int:
+    """The business's last invoice number, from a lookup that read ``keys.INVOICE_COUNTER_SK``."""
+    return int((found.raw(keys.INVOICE_COUNTER_SK) or {}).get("n", 0))
+
+
+def take_numbers_action(business_id: str, last: int, count: int) -> dict[str, Any]:
+    """The action taking the next ``count`` invoice numbers: the counter moves from ``last`` (as
+    read) to ``last + count``, and fails if another writer took a number since. A number is only
+    ever taken in the transaction that writes the invoice carrying it: numbers stay gapless."""
+    return transactions.update(
+        keys.business(business_id), keys.INVOICE_COUNTER_SK, "SET n = :next",
+        condition="attribute_not_exists(PK)" if last == 0 else "n = :n",
+        values={":next": last + count, **({":n": last} if last else {})},
+    )
+
+
 def get(business_id: str, invoice_id: str) -> Stored:
     got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.invoice(invoice_id)),
                             ConsistentRead=True)
@@ -164,7 +186,6 @@ def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict
     with the invoice that carries it. If an ``also`` action's own condition fails, that is a
     Cancelled the caller sees (after the invoice was re-read as still a draft)."""
     counter_sk, invoice_sk = keys.INVOICE_COUNTER_SK, keys.invoice(invoice_id)
-    business_pk = keys.business(business_id)
     for attempt in range(_FINALIZE_ATTEMPTS):
         found = lookup.fetch(business_id, also=[invoice_sk, counter_sk])
         item = found.raw(invoice_sk)
@@ -175,15 +196,11 @@ def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict
             raise not_found(invoice_id)
         stored = stored_of(item)
         transition("finalize", stored.invoice.status)
-        current = int((found.raw(counter_sk) or {}).get("n", 0))
+        current = last_number(found)
         sequence = current + 1
         number = invoice_number(sequence)
         invoice = stored.invoice.model_copy(update={"status": "open", "number": number, "updated_at": now})
-        counter = transactions.update(
-            business_pk, counter_sk, "SET n = :next",
-            condition="attribute_not_exists(PK)" if current == 0 else "n = :n",
-            values={":next": sequence, **({":n": current} if current else {})},
-        )
+        counter = take_numbers_action(business_id, current, 1)
         condition, cond_values = _unchanged(stored)
         updated = item_of(invoice, version=stored.version + 1, product_ids=stored.product_ids, number_seq=sequence)
         put = {"Put": {"TableName": table_name(), "Item": serialize(updated), "ConditionExpression": condition,
