@@ -29,7 +29,8 @@ class ScheduledRun(BaseModel):
 
 def _summary(result: recurring.RunResult) -> dict[str, Any]:
     return {"template_id": result.template_id, "generated": [i.id for i in result.generated],
-            "status": result.status, "next_occurrence": result.next_occurrence}
+            "finalized": [i.id for i in result.finalized], "status": result.status,
+            "next_occurrence": result.next_occurrence}
 
 
 @logger.inject_lambda_context(clear_state=True)

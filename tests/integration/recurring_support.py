@@ -95,3 +95,41 @@ def set_catalog_price(business_id: str, variant_id: str, unit_price: int) -> Non
     client().update_item(TableName=table_name(), Key=key(keys.business(business_id), keys.variant(variant_id)),
                          UpdateExpression="SET unit_price = :price",
                          ExpressionAttributeValues={":price": value(unit_price)})
+
+
+class Crash(RuntimeError):
+    """The run's process dying: raised where a test injects it."""
+
+
+def crash_before_finalize(monkeypatch: pytest.MonkeyPatch, *calls: int) -> list[int]:
+    """Make the ``calls``-th (1-based; default the first) ``storage.invoices.finalize`` raise
+    ``Crash`` before it does anything: a run dies after its invoice's transaction committed and
+    before that invoice is finalized. Returns the running count of finalize calls."""
+    from invoicing.storage import invoices
+
+    real = invoices.finalize
+    count = [0]
+    crash_on = set(calls or (1,))
+
+    def finalize(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        if count[0] in crash_on:
+            raise Crash(f"the run died before finalize call {count[0]}")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(invoices, "finalize", finalize)
+    return count
+
+
+def pending_finalize(business_id: str, template_id: str) -> dict[str, Any] | None:
+    """The template's pending finalize item, if there is one."""
+    got = client().get_item(TableName=table_name(), ConsistentRead=True,
+                            Key=key(keys.business(business_id), keys.recurring_finalize(template_id)))
+    return got.get("Item")
+
+
+def last_invoice_number(business_id: str) -> int:
+    """The business's invoice counter: the numbers taken so far."""
+    got = client().get_item(TableName=table_name(), ConsistentRead=True,
+                            Key=key(keys.business(business_id), keys.INVOICE_COUNTER_SK))
+    return int(got["Item"]["n"]["N"]) if "Item" in got else 0

@@ -6,6 +6,13 @@ marker (created only if absent) and the template's advance (conditional on its v
 transaction. A second or late fire, or the daily catch-up racing a schedule, finds the marker
 or a newer version, reads the template again and generates only what is still missing.
 
+An ``auto_finalize`` template's invoice is finalized after that transaction, which also wrote a
+pending finalize naming it; the finalize deletes it in its own transaction. Should a run die in
+between, any later run of the template (the fire redelivered, the next fire, the catch-up) reads
+the pending finalize with the template and finishes it first, exactly once: unless the user has
+since deleted the draft or made it something else than a draft (left as it is), or turned
+``auto_finalize`` off (left a draft). The marker stays, so a deleted draft is never recreated.
+
 Dates are the business's calendar dates (``today_in(business.timezone)``). Occurrences before
 a template existed are not generated (scheduling is not backdating), nor are those that fell
 while it was paused: resume records them in ``skipped_dates``.
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,7 +31,7 @@ from invoicing.domain.clock import now_iso, today_in
 from invoicing.domain.ids import uuid7
 from invoicing.domain.invoices import LineInput, total_of
 from invoicing.domain.models import Invoice, LineItem, RecurringTemplate, RecurringTemplateData
-from invoicing.errors import Conflict, Unprocessable
+from invoicing.errors import Conflict, NotFound, Unprocessable
 from invoicing.http.invoices import InvoiceRecurringConfig
 from invoicing.http.recurring import RecurringCreate, RecurringUpdate
 from invoicing.storage import invoices as invoice_store
@@ -50,8 +57,8 @@ def rule_of(template: RecurringTemplate) -> recurrence.Rule:
 
 
 def _check_rule(rule: recurrence.Rule, loc: Sequence[str]) -> None:
-    for field, message in recurrence.check(rule):
-        raise Unprocessable(message, loc=(*loc, field), type="value_error")
+    for name, message in recurrence.check(rule):
+        raise Unprocessable(message, loc=(*loc, name), type="value_error")
 
 
 def _iso(day: date | None) -> str | None:
@@ -351,11 +358,42 @@ class RunResult:
     generated: list[Invoice]
     status: str | None = None
     next_occurrence: str | None = None
+    # invoices of earlier runs that died before finalizing them, finalized by this one
+    finalized: list[Invoice] = field(default_factory=list)
+
+
+_LEFT_ALONE = ("invalid_status", "invoice_deleted")  # Conflict codes of finalize: not a draft (any more)
+
+
+def _finalize(template: RecurringTemplate, pending: store.Pending) -> Invoice | None:
+    """Finalize the generated invoice ``pending`` names, and delete ``pending`` in the same
+    transaction: exactly once, whichever runs race. None when it is not to be (or was already)
+    finalized: the user deleted the draft, made it something else than a draft, or turned
+    ``auto_finalize`` off; or another run finished it first."""
+    business_id, template_id, invoice_id = template.business_id, template.id, pending.invoice_id
+    if not template.auto_finalize:
+        if store.clear_pending(business_id, template_id, invoice_id):
+            log.info("recurring template %s: auto_finalize is off now, invoice %s of %s stays a draft",
+                     template_id, invoice_id, pending.occurrence)
+        return None
+    try:
+        return invoice_store.finalize(business_id, invoice_id, now_iso(),
+                                      also=[store.clear_pending_action(business_id, template_id, invoice_id)])
+    except transactions.Cancelled:
+        return None  # the pending finalize is gone: another run finished it
+    except (NotFound, Conflict) as error:
+        if isinstance(error, Conflict) and error.code not in _LEFT_ALONE:
+            raise  # e.g. too many finalizes at once: the pending finalize stays for a retry
+        if store.clear_pending(business_id, template_id, invoice_id):
+            log.warning("recurring template %s: invoice %s of %s was not finalized (%s); left as it is",
+                        template_id, invoice_id, pending.occurrence, error)
+        return None
 
 
 def _generate(template: RecurringTemplate, occurrence: date, after: RecurringTemplate) -> Invoice:
-    """Price the template's lines as of today's catalog and write the invoice, its marker and the
-    template's advance in one transaction (``transactions.Cancelled`` when any of them fails)."""
+    """Price the template's lines as of today's catalog and write the invoice, its marker, the
+    template's advance and (``auto_finalize``) its pending finalize in one transaction
+    (``transactions.Cancelled`` when any of them fails)."""
     from invoicing.operations.invoices import _price, _references
 
     data = template.template_data
@@ -374,22 +412,25 @@ def _generate(template: RecurringTemplate, occurrence: date, after: RecurringTem
         issue_date=occurrence.isoformat(), due_date=(occurrence + timedelta(days=template.days_until_due)).isoformat(),
         line_items=priced, fulfillment_location_id=data.fulfillment_location_id, recurring_template_id=template.id,
     )
-    invoice_store.put_new(invoice, product_ids=products, also=[
-        store.marker_action(template.business_id, template.id, occurrence.isoformat(), invoice.id, now),
-        store.replace_action(template, after),
-    ])
+    also = [store.marker_action(template.business_id, template.id, occurrence.isoformat(), invoice.id, now),
+            store.replace_action(template, after)]
+    if template.auto_finalize:
+        also.append(store.pending_action(template.business_id, template.id, occurrence.isoformat(), invoice.id, now))
+    invoice_store.put_new(invoice, product_ids=products, also=also)
     return invoice
 
 
 def run_due(business_id: str, template_id: str, today: date | None = None) -> RunResult:
-    """Generate every occurrence of the template due by ``today`` (default: today in the
-    business's time zone) that has no invoice yet, one transaction each, then move its schedule."""
+    """Finish a finalize an earlier run left undone, then generate every occurrence of the
+    template due by ``today`` (default: today in the business's time zone) that has no invoice
+    yet, one transaction each, then move its schedule."""
     result = RunResult(template_id, [])
     timezone = "UTC"
     template: RecurringTemplate | None = None
     conflicts = 0
     while len(result.generated) < MAX_PER_RUN and conflicts < _ATTEMPTS:
-        found = lookup.fetch(business_id, also=[keys.recurring(template_id)])
+        # The template and its pending finalize (usually absent): one BatchGetItem.
+        found = lookup.fetch(business_id, also=[keys.recurring(template_id), keys.recurring_finalize(template_id)])
         item = found.raw(keys.recurring(template_id))
         if item is None:
             log.warning("recurring template %s of business %s does not exist: nothing to run", template_id,
@@ -398,6 +439,12 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
             return result
         template = store.of_item(item)
         timezone = found.business.timezone
+        unfinished = store.pending_of(found.raw(keys.recurring_finalize(template_id)))
+        if unfinished is not None:  # an earlier run died before finalizing this occurrence's invoice
+            log.warning("recurring template %s: finishing the finalize of invoice %s (%s)", template_id,
+                        unfinished.invoice_id, unfinished.occurrence)
+            if (finished := _finalize(template, unfinished)) is not None:
+                result.finalized.append(finished)
         day = today or today_in(timezone)
         if template.status != "active" or not template.next_occurrence:
             break
@@ -417,7 +464,7 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
             conflicts += 1  # another run generated it, or the template changed: read it again
             continue
         if template.auto_finalize:
-            invoice = invoice_store.finalize(business_id, invoice.id, now_iso())
+            invoice = _finalize(template, store.Pending(occurrence.isoformat(), invoice.id)) or invoice
         result.generated.append(invoice)
         template = after
     if template is not None:
@@ -427,7 +474,8 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
 
 
 def run_catch_up(today: date | None = None) -> list[RunResult]:
-    """Run every active template whose next occurrence is due (the daily catch-up schedule).
+    """Run every active template whose next occurrence is due, and every template with a
+    pending finalize (the daily catch-up schedule).
     The index is read up to tomorrow in UTC, so every time zone's today is covered; each run
     then uses its own business's today."""
     until = (today or today_in("UTC")) + timedelta(days=1)

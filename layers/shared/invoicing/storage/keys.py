@@ -25,6 +25,7 @@ is known.
 | batch draft     | BIZ#<b>                 | BATCHDRAFT#<batch>#<00007>|                                              |
 | recurring tmpl  | BIZ#<b>                 | RECURRING#<id>            | BIZ#<b>#RECURRING / RECURRING#<id>           |
 | occurrence run  | BIZ#<b>                 | RECURRING#<id>#RUN#<date> |                                              |
+| pending finalize| BIZ#<b>                 | RECURRING#<id>#FINALIZE   | (GSI2: RECURRING#DUE / <occurrence>#<b>#<id>)|
 | idempotency rec | BIZ#<b>                 | IDEMPOTENCY#<md5 of key>  | (Powertools idempotency; TTL expires_at)     |
 | user            | USER#<user>             | USER                      |                                              |
 | token           | TOKEN#<sha256 of secret>| TOKEN                     | TOKENID#<token id> / TOKEN                   |
@@ -38,7 +39,11 @@ An active recurring template is also on GSI2 under ``RECURRING#DUE`` / ``<next o
 template with an occurrence due, across businesses, with one Query. A template's occurrence
 markers (each written in the same transaction as the invoice it generated, at most once) sort
 under ``RECURRING#<id>#RUN#``: its history is one Query. Template lists read GSI1, so they never
-see the markers.
+see the markers. An ``auto_finalize`` template's generated invoice that is not finalized yet has
+a pending finalize, ``RECURRING#<id>#FINALIZE`` (at most one per template, outside the markers'
+prefix; written with the invoice, deleted with its finalize), read with the template in one
+BatchGetItem; it is on GSI2 under ``RECURRING#DUE`` at its occurrence date as well, so the catch-up
+finishes it even for a template that is no longer due.
 
 A batch's header and its per-item status records share the prefix ``BATCH#<batch>`` (the header
 sorts first), so the whole batch is one Query; each item's priced draft invoice sits under
@@ -195,7 +200,7 @@ def batch_draft(batch_id: str, index: int) -> str:
 
 
 RECURRING = "RECURRING#"
-RECURRING_DUE = "RECURRING#DUE"  # GSI2PK of active templates (sparse)
+RECURRING_DUE = "RECURRING#DUE"  # GSI2PK of active templates and pending finalizes (sparse)
 
 
 def recurring(template_id: str) -> str:
@@ -214,6 +219,11 @@ def recurring_runs(template_id: str) -> str:
 
 def recurring_run(template_id: str, occurrence: str) -> str:
     return f"{recurring_runs(template_id)}{occurrence}"
+
+
+def recurring_finalize(template_id: str) -> str:
+    """SK of a template's pending finalize (the generated invoice still to be numbered)."""
+    return f"{RECURRING}{template_id}#FINALIZE"
 
 
 def recurring_due(next_occurrence: str, business_id: str = "", template_id: str = "") -> str:

@@ -1,11 +1,19 @@
-"""Recurring templates (``BIZ#<b> / RECURRING#<id>``) and their occurrence markers
-(``BIZ#<b> / RECURRING#<id>#RUN#<date>``).
+"""Recurring templates (``BIZ#<b> / RECURRING#<id>``), their occurrence markers
+(``BIZ#<b> / RECURRING#<id>#RUN#<date>``) and their pending finalize
+(``BIZ#<b> / RECURRING#<id>#FINALIZE``).
 
 Every template write is conditional on the ``version`` that was read, so a run and a pause (or
 two runs) never both win. A marker is created only if absent, in the same transaction as the
 invoice it records: whatever fires twice, an occurrence has at most one invoice. Active
 templates with a next occurrence sit on GSI2 under ``RECURRING#DUE`` (sparse), where the daily
 catch-up finds them without a Scan.
+
+An ``auto_finalize`` template's generated invoice is finalized in a second step (it takes the
+business's next number). So the generating transaction also creates the template's pending
+finalize, naming the invoice, and the finalize transaction deletes it: a run that dies in between
+leaves it behind, and the next run of the template (which reads it in the same BatchGetItem as
+the template) finishes the job. It sits on GSI2 under ``RECURRING#DUE`` at its occurrence date
+too, so the daily catch-up also runs a template that is no longer due (or active) for it.
 """
 
 from __future__ import annotations
@@ -62,6 +70,52 @@ def marker_action(business_id: str, template_id: str, occurrence: str, invoice_i
     return transactions.put({keys.PK: keys.business(business_id), keys.SK: keys.recurring_run(template_id, occurrence),
                              "template_id": template_id, "occurrence": occurrence, "invoice_id": invoice_id,
                              "created_at": now})
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A generated invoice still to be finalized (its template is ``auto_finalize``)."""
+
+    occurrence: str
+    invoice_id: str
+
+
+def pending_action(business_id: str, template_id: str, occurrence: str, invoice_id: str,
+                   now: str) -> dict[str, Any]:
+    """The pending finalize of the invoice the same transaction generates: created only if absent
+    (a template has at most one; a run finishes it before it generates the next occurrence)."""
+    return transactions.put({
+        keys.PK: keys.business(business_id), keys.SK: keys.recurring_finalize(template_id),
+        keys.GSI2PK: keys.RECURRING_DUE, keys.GSI2SK: keys.recurring_due(occurrence, business_id, template_id),
+        "business_id": business_id, "template_id": template_id, "occurrence": occurrence,
+        "invoice_id": invoice_id, "created_at": now,
+    })
+
+
+def pending_of(item: dict[str, Any] | None) -> Pending | None:
+    """The pending finalize from its item (read with the template), if there is one."""
+    return None if item is None else Pending(item["occurrence"], item["invoice_id"])
+
+
+def _pending_delete(business_id: str, template_id: str, invoice_id: str) -> dict[str, Any]:
+    return {"TableName": table_name(), "Key": key(keys.business(business_id), keys.recurring_finalize(template_id)),
+            "ConditionExpression": "invoice_id = :invoice",
+            "ExpressionAttributeValues": {":invoice": value(invoice_id)}}
+
+
+def clear_pending_action(business_id: str, template_id: str, invoice_id: str) -> dict[str, Any]:
+    """The transaction action (with the invoice's finalize) deleting its pending finalize; it
+    fails, cancelling that finalize, when another run has already finished it."""
+    return {"Delete": _pending_delete(business_id, template_id, invoice_id)}
+
+
+def clear_pending(business_id: str, template_id: str, invoice_id: str) -> bool:
+    """Drop the pending finalize of ``invoice_id`` without finalizing it; False if it was gone."""
+    try:
+        client().delete_item(**_pending_delete(business_id, template_id, invoice_id))
+    except client().exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 
 
 def get(business_id: str, template_id: str) -> RecurringTemplate:
@@ -123,18 +177,25 @@ class Due:
 
 
 def due_through(day: str) -> list[Due]:
-    """Every active template whose next occurrence is on or before ``day`` (GSI2, sparse)."""
+    """Every active template whose next occurrence is on or before ``day``, and every template
+    with a pending finalize of an occurrence on or before it (GSI2, sparse): each template once,
+    by its earliest date."""
     args: dict[str, Any] = {
         "TableName": table_name(), "IndexName": keys.GSI2,
         "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK < :bound",
         # "<day>#~" sorts after every "<day>#<business>#<id>" (ids are lower-case hex and dashes).
         "ExpressionAttributeValues": {":pk": value(keys.RECURRING_DUE), ":bound": value(f"{day}#~")},
-        "ProjectionExpression": "business_id, id, next_occurrence",
+        "ProjectionExpression": "business_id, id, next_occurrence, template_id, occurrence",
     }
-    found: list[Due] = []
+    found: dict[tuple[str, str], Due] = {}
     while True:
         out = client().query(**args)
-        found.extend(Due(i["business_id"], i["id"], i["next_occurrence"]) for i in map(deserialize, out["Items"]))
+        for item in map(deserialize, out["Items"]):
+            if "template_id" in item:  # a pending finalize
+                due = Due(item["business_id"], item["template_id"], item["occurrence"])
+            else:
+                due = Due(item["business_id"], item["id"], item["next_occurrence"])
+            found.setdefault((due.business_id, due.template_id), due)
         if "LastEvaluatedKey" not in out:
-            return found
+            return list(found.values())
         args["ExclusiveStartKey"] = out["LastEvaluatedKey"]
