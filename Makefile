@@ -40,8 +40,13 @@ openapi: $(VENV_STAMP) ## regenerate functions/docs/openapi.json from the handle
 fuzz: $(VENV_STAMP) ## a longer schemathesis run (FUZZ_REQUESTS_PER_OPERATION, default 1000; FUZZ_SEED)
 	FUZZ_REQUESTS_PER_OPERATION=$${FUZZ_REQUESTS_PER_OPERATION:-1000} $(VENV)/bin/pytest -n auto tests/fuzz
 
-bench: $(VENV_STAMP) ## run the benchmarks
-	$(VENV)/bin/python -m bench
+bench: $(VENV_STAMP) ## run the benchmarks (batch also on DynamoDB Local if java is here; BENCH_ARGS=--markdown)
+	if command -v java >/dev/null; then \
+	    trap 'scripts/dynamodb-local.sh stop' EXIT; \
+	    $(VENV)/bin/python -m bench --dynamodb-local "$$(scripts/dynamodb-local.sh start)" $(BENCH_ARGS); \
+	else \
+	    $(VENV)/bin/python -m bench $(BENCH_ARGS); \
+	fi
 
 clean: ## remove build output and caches (keeps the venvs and local data)
 	rm -rf .aws-sam .lambda-runtime .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -130,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="cold-start samples per function (default 7)")
     parser.add_argument("--batch-items", type=int, default=batch.ITEMS,
                         help=f"items of the batch benchmark (default {batch.ITEMS}; 0 skips it)")
+    parser.add_argument("--dynamodb-local", metavar="URL",
+                        help="also run the batch benchmark with DynamoDB on this DynamoDB Local endpoint")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (as in README.md)")
     args = parser.parse_args(argv)
 
     rows: list[tuple[str, str, str, str]] = []
@@ -139,13 +143,23 @@ def main(argv: list[str] | None = None) -> int:
                      "ok" if operation.verdict(calls) else "MISS"))
     if args.batch_items:
         rows += batch.measure(args.batch_items).rows()
+        if args.dynamodb_local:
+            os.environ["DYNAMODB_LOCAL_ENDPOINT"] = args.dynamodb_local
+            try:
+                rows += [row for row in batch.measure(args.batch_items).rows() if "SQS calls" not in row[0]]
+            finally:
+                del os.environ["DYNAMODB_LOCAL_ENDPOINT"]
     for function, base, mine, ratio in cold_start.measure(args.rounds):
         rows.append((f"cold import {function}", f"{ratio:.2f}x ({mine * 1000:.0f} ms vs {base * 1000:.0f} ms)",
                      "<= 1.30x", "ok" if ratio <= 1.3 else "MISS"))
 
-    widths = [max(len(r[i]) for r in [("measure", "result", "target", ""), *rows]) for i in range(4)]
+    header = ("measure", "result", "target", "")
+    if args.markdown:
+        print("\n".join(f"| {' | '.join(row)} |" for row in [header, ("---",) * 4, *rows]))
+        return 0
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
-    print(line.format("measure", "result", "target", ""))
+    print(line.format(*header))
     print(line.format(*("-" * w for w in widths)))
     for row in rows:
         print(line.format(*row))
