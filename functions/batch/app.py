@@ -9,7 +9,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoicing.domain.batches import INLINE_LIMIT, Batch
+from invoicing.domain.batches import INLINE_LIMIT, MAX_SWEPT_CHARGES, Batch
+from invoicing.http import idempotency
 from invoicing.http.api import InvoicingApi
 from invoicing.http.batches import BatchInvoiceRequest
 from invoicing.http.envelope import Envelope, documented, ok
@@ -36,15 +37,19 @@ BatchId = Annotated[Uuid, Path(description="The batch's UUID (batch_id of the cr
     "`GET /api/v1/invoices/batches/{batch_id}`).\n\n"
     "`include_delayed_charges`: the customer's pending delayed charges in that currency become lines (credits "
     "negative) of the invoice of its lowest-index item, in the same transaction that marks them invoiced; charges "
-    "beyond what one invoice can take (250 lines, 96 charges) stay pending. A sweep that would make a total negative "
+    f"beyond what one invoice can take (250 lines, {MAX_SWEPT_CHARGES} charges) stay pending. "
+    "A sweep that would make a total negative "
     "fails that item only. `finalize`: each invoice is then finalized (numbered) as by POST "
     "/api/v1/invoices/{invoice_id}/finalize. Every item ends as exactly one invoice or one failed entry with its "
-    "reason.",
+    "reason.\n\n"
+    "With an `Idempotency-Key`, a retry of a request whose answer was lost (a timeout, a dropped connection) "
+    "resumes the batch the first attempt accepted, whenever it comes: the same `batch_id`, never a second batch.",
     tags=["invoices"],
     operation_id="create_batch_invoices_api_v1_invoices_batch_post",
 )
 def create_batch(body: Annotated[BatchInvoiceRequest, Body()]) -> Envelope[Batch]:
-    batch = batches.create_batch(app.caller.business_id, body)
+    batch = batches.create_batch(app.caller.business_id, body,
+                                 idempotency_key=idempotency.key_of(app.current_event.raw_event))
     metrics.add_metric(name="BatchAccepted", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="BatchItemsAccepted", unit=MetricUnit.Count, value=batch.total)
     return ok(batch, code="invoice_batch.created",

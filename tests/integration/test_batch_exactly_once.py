@@ -33,6 +33,8 @@ from conftest import Api
 from bench import aws_calls
 from devstack import runtime, template
 from devstack.sqs_poller import SqsPoller
+from invoicing.errors import Conflict, NotFound
+from invoicing.http.batches import BatchInvoiceRequest
 from invoicing.operations import batches
 from invoicing.storage import batches as batch_store
 from invoicing.storage import delayed_charges, queue, transactions
@@ -500,6 +502,106 @@ def test_a_message_that_is_not_a_batch_item_is_dead_lettered_and_dropped(api: Ap
         attributes = poller.sqs.get_queue_attributes(QueueUrl=runtime.physical_id(logical_id),
                                                      AttributeNames=["All"])["Attributes"]
         assert attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+# ---------------------------------------------------------------- the API dying after accepting
+def keyed_post(api: Api, body: dict[str, Any], key: str) -> Any:
+    return api.post(BATCH, body, headers=api.headers(**{"Idempotency-Key": key}))
+
+
+def the_dead_attempts_timeout_passes(api: Api) -> None:
+    """The died attempt's idempotency record is in progress until its Lambda timeout: pass it."""
+    from invoicing.storage import keys
+    from invoicing.storage.table import client, table_name
+
+    pk = {"S": keys.business(api.tenant.business_id)}  # type: ignore[union-attr]
+    records = client().query(TableName=table_name(), KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+                             ExpressionAttributeValues={":pk": pk, ":prefix": {"S": keys.IDEMPOTENCY}},
+                             ConsistentRead=True)["Items"]
+    assert records, "the died attempt left its idempotency record in progress"
+    for record in records:
+        client().update_item(TableName=table_name(), Key={"PK": record["PK"], "SK": record["SK"]},
+                             UpdateExpression="SET idempotency_in_progress_until = :past",
+                             ExpressionAttributeValues={":past": {"N": "0"}})
+
+
+def test_a_retry_after_the_api_died_between_writing_and_queueing_resumes_the_same_batch(
+        api: Api, shop: dict[str, Any], poller: SqsPoller, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first attempt wrote the batch and died before sending its messages (its answer never
+    came); the retry with the same Idempotency-Key queues the same batch's items: one invoice each."""
+    created_before = len(invoices(api))
+    charges = [charge(api, customer, 900)["id"] for customer in shop["customers"]]
+    body = {**batch_body([shop["customers"][i % 5] for i in range(12)]), "include_delayed_charges": True,
+            "finalize": True}
+    crash(monkeypatch, queue, "send_items", "before", kind=Died)
+    with pytest.raises(Died):
+        keyed_post(api, body, "retry-me-1")
+    monkeypatch.undo()
+    assert keyed_post(api, body, "retry-me-1").status == 409  # still in progress, as far as anyone knows
+    the_dead_attempts_timeout_passes(api)
+    assert poller.drain().records == 0  # nothing was queued
+    again = data(keyed_post(api, body, "retry-me-1"), 201)
+    assert again["batch_id"] == batches.batch_id_for(api.tenant.business_id, "retry-me-1")  # type: ignore[union-attr]
+    poller.drain()
+    done = batch(api, again["batch_id"])
+    assert (done["status"], done["finalized"]) == ("completed", 12)
+    assert len(invoices(api)) == created_before + 12  # the first attempt's batch, not a second one
+    assert len(assert_charges_on_one_invoice_each(api, charges)) == 5
+    replay = keyed_post(api, body, "retry-me-1")  # now the stored answer
+    assert replay.status == 201 and replay.json()["data"]["batch_id"] == again["batch_id"]
+
+
+def test_a_retry_after_the_api_died_processing_a_small_batch_inline_finishes_it(
+        api: Api, shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    body = {**batch_body(shop["customers"][:4]), "finalize": True}
+    crash(monkeypatch, batches, "process_items", "before")  # the group pass errs: the items go one by one
+    crash(monkeypatch, batch_store, "load_item", "before", kind=Died, only=lambda business_id, batch_id, index:
+          index == 2)  # and the API dies before the third
+    with pytest.raises(Died):
+        keyed_post(api, body, "retry-me-2")
+    monkeypatch.undo()
+    business = api.tenant.business_id  # type: ignore[union-attr]
+    died = batches.get_batch(business, batches.batch_id_for(business, "retry-me-2"))
+    assert [i.status for i in died.items] == ["finalized", "finalized", "pending", "pending"]
+    the_dead_attempts_timeout_passes(api)
+    again = data(keyed_post(api, body, "retry-me-2"), 201)
+    assert (again["status"], again["finalized"]) == ("completed", 4)
+    assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == [1, 2, 3, 4]
+
+
+def test_a_retry_after_the_api_died_while_writing_the_batch_writes_it_once(
+        api: Api, shop: dict[str, Any], poller: SqsPoller, monkeypatch: pytest.MonkeyPatch) -> None:
+    from invoicing.storage.table import client
+
+    body = batch_body([shop["customers"][i % 5] for i in range(30)])  # 61 records: three BatchWriteItem calls
+    crash(monkeypatch, client(), "batch_write_item", "after", times=1, kind=Died)
+    with pytest.raises(Died):
+        keyed_post(api, body, "retry-me-3")
+    monkeypatch.undo()
+    the_dead_attempts_timeout_passes(api)
+    business = api.tenant.business_id  # type: ignore[union-attr]
+    with pytest.raises(NotFound):  # the header is written last: no half batch is visible
+        batches.get_batch(business, batches.batch_id_for(business, "retry-me-3"))
+    again = data(keyed_post(api, body, "retry-me-3"), 201)
+    poller.drain()
+    done = batch(api, again["batch_id"])
+    assert (done["status"], done["created"]) == ("completed", 30)
+    assert len(invoices(api)) == 30
+
+
+def test_the_same_key_for_another_batch_request_is_a_409_even_after_its_record_expired(
+        api: Api, shop: dict[str, Any]) -> None:
+    business = api.tenant.business_id  # type: ignore[union-attr]
+    first = BatchInvoiceRequest.model_validate(batch_body(shop["customers"][:2]))
+    other = BatchInvoiceRequest.model_validate(batch_body(shop["customers"][2:4]))
+    made = batches.create_batch(business, first, idempotency_key="expired-key")  # as if its record had expired
+    assert batches.create_batch(business, first, idempotency_key="expired-key").batch_id == made.batch_id
+    with pytest.raises(Conflict) as conflict:
+        batches.create_batch(business, other, idempotency_key="expired-key")
+    assert conflict.value.code == "idempotency_key_reused"
+    assert len(invoices(api)) == 2
+    unkeyed = [batches.create_batch(business, first).batch_id for _ in range(2)]
+    assert len({made.batch_id, *unkeyed}) == 3  # without a key every request is a new batch
 
 
 # ---------------------------------------------------------------- the fan-out's cost

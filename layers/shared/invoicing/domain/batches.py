@@ -20,6 +20,10 @@ BatchStatus = Literal["processing", "completed", "completed_with_errors"]
 MAX_ITEMS = 1000
 INLINE_LIMIT = 10  # batches this small are processed before the answer, the rest through SQS
 MAX_TRANSACTION_ACTIONS = 100  # DynamoDB's TransactWriteItems limit
+# The transaction that writes a batch item's invoice: the invoice, the item's status, the batch's
+# counts, the customer check and the invoice counter, plus one action per swept delayed charge.
+FIXED_ACTIONS = 5
+MAX_SWEPT_CHARGES = MAX_TRANSACTION_ACTIONS - FIXED_ACTIONS
 
 
 class BatchItemResult(BaseModel):

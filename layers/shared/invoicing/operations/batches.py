@@ -13,14 +13,17 @@ point leaves either nothing or everything of a step, and a redelivery continues 
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from invoicing.domain.batches import (
+    FIXED_ACTIONS,
     INLINE_LIMIT,
     MAX_TRANSACTION_ACTIONS,
     Batch,
@@ -47,11 +50,9 @@ from invoicing.storage import batches as store
 from invoicing.storage import delayed_charges, lookup, queue, transactions
 from invoicing.storage import invoices as invoices_store
 
-# The transaction that writes an invoice: the invoice, the item's status, the header's counts,
-# the customer check and the invoice counter, plus one action per swept delayed charge.
-FIXED_ACTIONS = 5
 _SWEEP_ATTEMPTS = 8
 _TRANSACTION_BYTES = 3_000_000  # TransactWriteItems takes at most 4 MB
+_BATCH_IDS = uuid.UUID("0195f1a0-7c3e-7b2a-9d41-6a8f2e0b5c17")  # the namespace of key-derived batch ids
 DEAD_LETTER_REASON = "Processing failed repeatedly; the item was given up"
 QUEUE_FAILED_REASON = "The item could not be queued for processing"
 
@@ -77,9 +78,20 @@ def _draft(found: lookup.Lookup, business_id: str, item: BatchInvoiceItem, issue
     return invoice, products
 
 
-def create_batch(business_id: str, request: BatchInvoiceRequest) -> Batch:
+def batch_id_for(business_id: str, idempotency_key: str) -> str:
+    """A new batch's id: random (UUIDv7), or, for a request with an Idempotency-Key, derived from
+    it, so a retry of a request whose answer was lost finds the batch its first attempt wrote."""
+    return str(uuid.uuid5(_BATCH_IDS, f"{business_id}\n{idempotency_key}")) if idempotency_key else uuid7()
+
+
+def create_batch(business_id: str, request: BatchInvoiceRequest, *, idempotency_key: str = "") -> Batch:
     """Validate and price every item (a 404/400 names the item, a 422's loc is under its index),
-    then write the batch and process it inline or fan it out. Nothing is written on any error."""
+    then write the batch and process it inline or fan it out. Nothing is written on any error.
+
+    The header is written last, so a batch with a header is whole. With an Idempotency-Key, a
+    retry after the first attempt died (between writing and queueing, or while processing
+    inline) resumes that batch instead of writing another: its pending items are processed or
+    queued again (processing is idempotent, so a duplicate message changes nothing)."""
     items = request.items
     variants: set[str] = set()
     locations: set[str] = set()
@@ -98,30 +110,53 @@ def create_batch(business_id: str, request: BatchInvoiceRequest) -> Batch:
         except DomainError as error:
             raise at_item(index, error) from None
 
-    batch_id = uuid7()
+    batch_id = batch_id_for(business_id, idempotency_key)
+    fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    if idempotency_key and (resumed := _resume(business_id, batch_id, fingerprint)) is not None:
+        return resumed
     sweeping = sweeping_indexes([i.customer_id for i in items]) if request.include_delayed_charges else set()
-    records = [store.header_record(business_id, batch_id, total=len(items),
-                                   include_delayed_charges=request.include_delayed_charges,
-                                   finalize=request.finalize, now=now)]
+    header = store.header_record(business_id, batch_id, total=len(items),
+                                 include_delayed_charges=request.include_delayed_charges, finalize=request.finalize,
+                                 request_sha256=fingerprint, now=now)
+    records = []
     for index, (invoice, products) in enumerate(drafts):
         records.append(store.item_record(business_id, batch_id, index, customer_id=invoice.customer_id,
                                          invoice_id=invoice.id, now=now))
         records.append(store.draft_record(business_id, batch_id, index, invoice=invoice, product_ids=products,
                                           sweep=index in sweeping))
-    store.write_new(records)
+    store.write_new([*records, header])
     del records
 
     if len(items) <= INLINE_LIMIT:
-        _process_inline(business_id, batch_id, len(items))
+        _process_inline(business_id, batch_id, list(range(len(items))))
         return store.read(business_id, batch_id)
     if not _enqueue(business_id, batch_id, list(range(len(items)))):
         return store.read(business_id, batch_id)  # some items failed: answer what is stored
     results = [BatchItemResult(index=i, customer_id=invoice.customer_id, invoice_id=invoice.id, status="pending")
                for i, (invoice, _) in enumerate(drafts)]
-    header = store.header_record(business_id, batch_id, total=len(items),
-                                 include_delayed_charges=request.include_delayed_charges, finalize=request.finalize,
-                                 now=now)
     return store.batch_of(header, results)
+
+
+def _resume(business_id: str, batch_id: str, fingerprint: str) -> Batch | None:
+    """The batch an earlier attempt of this keyed request wrote, its pending items processed or
+    queued again; None if there is none. A different request under the same key is a 409."""
+    try:
+        batch = store.read(business_id, batch_id)
+    except NotFound:
+        return None
+    if store.request_sha256(business_id, batch_id) not in (fingerprint, None):
+        raise Conflict(f"This Idempotency-Key was already used for a different request (batch {batch_id})",
+                       code="idempotency_key_reused")
+    pending = [item.index for item in batch.items if item.status == "pending"]
+    logger.info("Batch resumed by a retry with its Idempotency-Key", extra={"batch_id": batch_id,
+                                                                           "pending": len(pending)})
+    if not pending:
+        return batch
+    if batch.total <= INLINE_LIMIT:
+        _process_inline(business_id, batch_id, pending)
+    else:
+        _enqueue(business_id, batch_id, pending)
+    return store.read(business_id, batch_id)
 
 
 def _enqueue(business_id: str, batch_id: str, indexes: list[int]) -> bool:
@@ -140,20 +175,21 @@ def _enqueue(business_id: str, batch_id: str, indexes: list[int]) -> bool:
     return True
 
 
-def _process_inline(business_id: str, batch_id: str, count: int) -> None:
+def _process_inline(business_id: str, batch_id: str, indexes: list[int]) -> None:
     """Process a small batch now; an item that fails to process (not: fails with a reason) goes
     to the queue instead, as a large batch's would, so it is retried and never lost."""
-    done = process_many([ItemMessage(business_id=business_id, batch_id=batch_id, index=i) for i in range(count)])
+    messages = [ItemMessage(business_id=business_id, batch_id=batch_id, index=i) for i in indexes]
+    done = process_many(messages)
     retry = []
-    for index in range(count):
-        if ItemMessage(business_id=business_id, batch_id=batch_id, index=index) in done:
+    for message in messages:
+        if message in done:
             continue
         try:
-            process_item(business_id, batch_id, index)
+            process_item(business_id, batch_id, message.index)
         except Exception:  # noqa: BLE001 - retried through SQS, as the worker would be
             logger.exception("Batch item could not be processed inline; queued", extra={
-                "batch_id": batch_id, "index": index})
-            retry.append(index)
+                "batch_id": batch_id, "index": message.index})
+            retry.append(message.index)
     if retry:
         _enqueue(business_id, batch_id, retry)
 

@@ -20,7 +20,7 @@ from invoicing.domain.batches import Batch, BatchItemResult, ItemStatus, batch_s
 from invoicing.domain.models import Invoice
 from invoicing.errors import NotFound
 from invoicing.storage import invoices, keys, lookup, transactions
-from invoicing.storage.table import client, deserialize, serialize, table_name, value
+from invoicing.storage.table import client, deserialize, key, serialize, table_name, value
 
 BATCH_WRITE_LIMIT = 25
 _RETRIES = 8
@@ -37,12 +37,21 @@ def not_found(batch_id: str) -> NotFound:
 
 # ------------------------------------------------------------------------------------ records
 def header_record(business_id: str, batch_id: str, *, total: int, include_delayed_charges: bool, finalize: bool,
-                  now: str) -> dict[str, Any]:
+                  request_sha256: str, now: str) -> dict[str, Any]:
+    """The batch's header; ``request_sha256`` tells a retry of the same request from another one."""
     return {
         keys.PK: keys.business(business_id), keys.SK: keys.batch(batch_id), "kind": "batch",
         "batch_id": batch_id, "business_id": business_id, "total": total, "created": 0, "finalized": 0, "failed": 0,
-        "include_delayed_charges": include_delayed_charges, "finalize": finalize, "created_at": now, "updated_at": now,
+        "include_delayed_charges": include_delayed_charges, "finalize": finalize, "request_sha256": request_sha256,
+        "created_at": now, "updated_at": now,
     }
+
+
+def request_sha256(business_id: str, batch_id: str) -> str | None:
+    """The fingerprint of the request that created the batch (None for a batch without one)."""
+    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.batch(batch_id)),
+                            ProjectionExpression="request_sha256", ConsistentRead=True)
+    return got.get("Item", {}).get("request_sha256", {}).get("S")
 
 
 def item_record(business_id: str, batch_id: str, index: int, *, customer_id: str, invoice_id: str,
