@@ -1,8 +1,14 @@
-"""Assertions the integration suites share."""
+"""What the suites share: the client through the emulated API Gateway, tenants, assertions."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from devstack import gateway
+from devstack.emulated import Tenant, create_tenant
+
+make_tenant = create_tenant
 
 VALIDATION_KEYS = {"loc", "msg", "type", "input", "ctx"}
 
@@ -20,3 +26,36 @@ def ids(reply: Any) -> list[str]:
     """The ids of a 200 list page, in order."""
     assert reply.status == 200, reply.body
     return [item["id"] for item in reply.json()["data"]["items"]]
+
+
+class Api:
+    """Requests through the emulated API Gateway (routes, authorizer, gateway responses)."""
+
+    def __init__(self, tenant: Tenant | None) -> None:
+        self.tenant = tenant
+
+    def headers(self, tenant: Tenant | None = None, **extra: str) -> dict[str, str]:
+        who = tenant or self.tenant
+        base = {"Authorization": f"Bearer {who.token}", "x-business-id": who.business_id} if who else {}
+        return {**base, **extra}
+
+    def request(self, method: str, path: str, *, json_body: Any = None, raw: str | None = None,
+                query: str = "", headers: dict[str, str] | None = None, as_tenant: Tenant | None = None,
+                is_base64: bool = False) -> gateway.Reply:
+        all_headers = self.headers(as_tenant) if headers is None else headers
+        if json_body is not None:
+            raw = json.dumps(json_body)
+            all_headers = {"Content-Type": "application/json", **all_headers}
+        return gateway.request(method, path, headers=all_headers, body=raw, query=query, is_base64=is_base64)
+
+    def get(self, path: str, **kw: Any) -> gateway.Reply:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> gateway.Reply:
+        return self.request("POST", path, json_body=body, **kw)
+
+    def put(self, path: str, body: Any = None, **kw: Any) -> gateway.Reply:
+        return self.request("PUT", path, json_body=body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> gateway.Reply:
+        return self.request("DELETE", path, **kw)

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import Api, Tenant, make_tenant
+from helpers import Api, Tenant, make_tenant
 
 from devstack import runtime, template
 from tests.helpers import errors_at, ids

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import Api, Tenant, make_tenant
+from helpers import Api, Tenant, make_tenant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

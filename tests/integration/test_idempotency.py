@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Api, make_tenant
+from helpers import Api, make_tenant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

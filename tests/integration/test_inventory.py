@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Api, Tenant, make_tenant
+from helpers import Api, Tenant, make_tenant
 
 from devstack import runtime, template
 from tests.helpers import errors_at

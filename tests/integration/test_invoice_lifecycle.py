@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import Api, Tenant, make_tenant
+from helpers import Api, Tenant, make_tenant
 
 from tests.helpers import errors_at, ids
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import Api, Tenant, make_tenant
+from helpers import Api, Tenant, make_tenant
 
 from devstack.emulated import emulated_aws
 

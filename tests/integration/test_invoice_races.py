@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from conftest import Api
+from helpers import Api
 
 from invoicing.errors import Conflict, DomainError, NotFound
 

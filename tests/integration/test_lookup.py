@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api, make_tenant
+from helpers import Api, make_tenant
 
 from invoicing.errors import NotFound
 from invoicing.storage import lookup

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import Api
+from helpers import Api
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

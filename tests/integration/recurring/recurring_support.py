@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import Api, Tenant
+from helpers import Api, Tenant
 
 from invoicing.storage import keys
 from invoicing.storage.table import client, key, table_name, value
+
+T = TypeVar("T")
 
 RECURRING = "/api/v1/recurring"
 INVOICES = "/api/v1/invoices"
@@ -133,3 +137,10 @@ def last_invoice_number(business_id: str) -> int:
     got = client().get_item(TableName=table_name(), ConsistentRead=True,
                             Key=key(keys.business(business_id), keys.INVOICE_COUNTER_SK))
     return int(got["Item"]["n"]["N"]) if "Item" in got else 0
+
+
+def at_once(call: Callable[[], T], times: int = 4) -> list[T]:
+    """``call`` in ``times`` threads started together; their results (an error is raised here)."""
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        futures = [pool.submit(call) for _ in range(times)]
+    return [future.result() for future in futures]

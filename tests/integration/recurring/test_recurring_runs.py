@@ -4,22 +4,20 @@ and each occurrence gets exactly one invoice, whatever fires twice, late or not 
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Api, Tenant
+from helpers import Api
 from recurring_support import (
     RECURRING,
     START,
     Calendar,
+    at_once,
     create,
     generated_invoices,
     get,
     history,
-    make_calendar,
-    make_shop,
     set_catalog_price,
 )
 
@@ -29,16 +27,6 @@ from invoicing.operations import recurring
 from invoicing.storage import scheduler
 
 EVENTS = template.ROOT / "events"
-
-
-@pytest.fixture
-def calendar(monkeypatch: pytest.MonkeyPatch, tenant: Tenant) -> Calendar:
-    return make_calendar(monkeypatch, tenant)
-
-
-@pytest.fixture
-def shop(api: Api) -> dict[str, str]:
-    return make_shop(api)
 
 
 @pytest.fixture
@@ -89,20 +77,7 @@ def test_the_schedule_fires_twice_one_invoice(api: Api, shop: dict, calendar: Ca
 def test_concurrent_runs_make_one_invoice_per_occurrence(api: Api, shop: dict, calendar: Calendar) -> None:
     template = create(api, shop, frequency="daily", day_of_month=None)
     calendar.today = START + timedelta(days=4)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            recurring.run_due(shop["business"], template["id"])
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    at_once(lambda: recurring.run_due(shop["business"], template["id"]))
     dates = issue_dates(generated_invoices(api, template["id"]))
     assert dates == [(START + timedelta(days=i)).isoformat() for i in range(5)]
     assert get(api, template["id"])["occurrences_generated"] == 5

@@ -24,9 +24,8 @@ from batch_support import (
     invoices,
     item,
     make_customers,
-    new_shop,
 )
-from conftest import Api, make_tenant
+from helpers import Api, make_tenant
 
 from devstack.sqs_poller import SqsPoller
 from invoicing.domain.clock import today_in
@@ -35,17 +34,6 @@ from tests.helpers import errors_at
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 BATCH_FIELDS = {"batch_id", "business_id", "status", "total", "created", "finalized", "failed",
                 "include_delayed_charges", "finalize", "created_at", "updated_at", "items"}
-
-
-@pytest.fixture
-def shop(api: Api) -> dict[str, Any]:
-    return new_shop(api)
-
-
-@pytest.fixture
-def poller(aws: None) -> SqsPoller:
-    """The local SQS event source mappings over the emulated queues."""
-    return SqsPoller()
 
 
 def assert_nothing_written(api: Api) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from conftest import Api, Tenant
+from helpers import Api, Tenant
 
 BATCH = "/api/v1/invoices/batch"
 BATCHES = "/api/v1/invoices/batches"

@@ -5,25 +5,23 @@ invoice the user has since deleted or made something else than a draft is left a
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from conftest import Api, Tenant
+from helpers import Api
 from recurring_support import (
     INVOICES,
     RECURRING,
     START,
     Calendar,
+    at_once,
     crash_before_finalize,
     create,
     generated_invoices,
     get,
     history,
     last_invoice_number,
-    make_calendar,
-    make_shop,
     pending_finalize,
 )
 
@@ -33,21 +31,6 @@ from invoicing.operations import recurring
 from invoicing.storage import scheduler
 
 FEB_28 = date(2031, 2, 28)
-
-
-@pytest.fixture
-def calendar(monkeypatch: pytest.MonkeyPatch, tenant: Tenant) -> Calendar:
-    return make_calendar(monkeypatch, tenant)
-
-
-@pytest.fixture
-def shop(api: Api) -> dict[str, str]:
-    return make_shop(api)
-
-
-@pytest.fixture
-def clock(aws: None) -> SchedulerClock:
-    return SchedulerClock()
 
 
 def summary(fired: Any) -> dict[str, Any]:
@@ -156,21 +139,7 @@ def test_a_crash_in_a_backlog_resumes_in_occurrence_order(api: Api, shop: dict, 
 def test_concurrent_runs_finalize_it_once(api: Api, shop: dict, calendar: Calendar, clock: SchedulerClock,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     template, draft = crashed_first_occurrence(api, shop, clock, monkeypatch)
-    results: list[recurring.RunResult] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            results.append(recurring.run_due(shop["business"], template["id"]))
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = at_once(lambda: recurring.run_due(shop["business"], template["id"]))
     assert [i.id for r in results for i in r.finalized] == [draft["id"]]
     assert numbered(api, template["id"]) == [("2031-01-31", "open", "INV-001")]
     assert last_invoice_number(shop["business"]) == 1

@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import Api, Tenant, make_tenant
+from helpers import Api, make_tenant
 from recurring_support import (
     INVOICES,
     RECURRING,
@@ -18,7 +18,6 @@ from recurring_support import (
     create,
     get,
     history,
-    make_calendar,
     make_shop,
     template_body,
 )
@@ -26,11 +25,6 @@ from recurring_support import (
 from invoicing.storage import scheduler
 
 MISSING = "0195f1a0-0000-7000-8000-00000000dead"
-
-
-@pytest.fixture
-def calendar(monkeypatch: pytest.MonkeyPatch, tenant: Tenant) -> Calendar:
-    return make_calendar(monkeypatch, tenant)
 
 
 @pytest.fixture

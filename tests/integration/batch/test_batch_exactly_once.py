@@ -26,9 +26,8 @@ from batch_support import (
     data,
     invoices,
     item,
-    new_shop,
 )
-from conftest import Api
+from helpers import Api
 
 from bench import aws_calls
 from devstack import runtime, template
@@ -50,17 +49,6 @@ class Crash(Exception):
 class Died(BaseException):
     """The worker's runtime dying at a chosen point (a timeout, out of memory): nothing in the
     function sees it, the whole invocation fails and every record of it comes back."""
-
-
-@pytest.fixture
-def shop(api: Api) -> dict[str, Any]:
-    return new_shop(api)
-
-
-@pytest.fixture
-def poller(aws: None) -> SqsPoller:
-    """The local SQS event source mappings over the emulated queues."""
-    return SqsPoller()
 
 
 @pytest.fixture

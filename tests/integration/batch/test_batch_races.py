@@ -23,9 +23,8 @@ from batch_support import (
     charge,
     data,
     invoices,
-    new_shop,
 )
-from conftest import Api
+from helpers import Api
 
 from invoicing.domain.batches import ItemMessage
 from invoicing.operations import batches
@@ -35,11 +34,6 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get("DYNAMODB_LOCAL_ENDPOINT"),
                        reason="races need DynamoDB Local's atomic transactions: set DYNAMODB_LOCAL_ENDPOINT"),
 ]
-
-
-@pytest.fixture
-def shop(api: Api) -> dict[str, Any]:
-    return new_shop(api)
 
 
 def race(calls: list[Callable[[], Any]]) -> list[Any]:
