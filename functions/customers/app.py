@@ -38,7 +38,7 @@ CustomerId = Annotated[Uuid, Path(description="The customer's UUID")]
 
 
 class CustomerCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: CustomerName
     email: Email
@@ -50,7 +50,7 @@ class CustomerUpdate(BaseModel):
     """Only the fields sent change. ``phone``/``address`` may be null to clear them; ``name`` and
     ``email`` may be left out but not cleared."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     # Typed without None on purpose: an explicit null is a 422, leaving the field out keeps it.
     name: CustomerName = None  # type: ignore[assignment]

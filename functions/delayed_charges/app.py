@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -18,11 +17,9 @@ from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
 from invoicing.http.types import Currency, DateString, PositiveCents, Uuid
+from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import delayed_charges
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 app = InvoicingApi()
 
 ChargeType = Annotated[DelayedChargeType, Field(description="charge: added to the invoice; credit: subtracted")]
@@ -40,7 +37,7 @@ CustomerId = Annotated[Uuid, Path(description="The customer's UUID")]
 
 
 class DelayedChargeCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     type: ChargeType = "charge"
     customer_id: CustomerIdField
@@ -55,7 +52,7 @@ class DelayedChargeUpdate(BaseModel):
     """Only the fields sent change. ``service_date``/``internal_notes`` may be null to clear them;
     the others may be left out but not cleared."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     # Typed without None on purpose: an explicit null is a 422, leaving the field out keeps it.
     type: ChargeType = None  # type: ignore[assignment]

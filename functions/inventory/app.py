@@ -48,14 +48,14 @@ QuantityChange = Annotated[
 
 
 class ProductCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: Annotated[Label, Field(examples=["T-shirt"])]
     description: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class VariantCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     product_id: Annotated[Uuid, Field(description="The product this variant belongs to")]
     name: Annotated[Label, Field(examples=["Red, M"])]
@@ -64,7 +64,7 @@ class VariantCreate(BaseModel):
 
 
 class LocationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: Annotated[Label, Field(examples=["Main warehouse"])]
     code: LocationCode
@@ -73,7 +73,7 @@ class LocationCreate(BaseModel):
 
 
 class AdjustmentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     variant_id: Uuid
     location_id: Annotated[Uuid | None, Field(description="Default: the business's default location")] = None

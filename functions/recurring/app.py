@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from invoicing.domain.models import Invoice, RecurringStatus, RecurringTemplate
 from invoicing.http.api import InvoicingApi
@@ -28,6 +28,7 @@ TAGS = ["recurring"]
 
 
 class SkipResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     skipped_date: str = Field(description="The occurrence that will generate no invoice")
     next_occurrence: str | None = Field(description="The occurrence after it (null: the series is over)")
     template: RecurringTemplate

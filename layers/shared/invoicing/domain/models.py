@@ -1,17 +1,27 @@
-"""The records of the service. Each is both what the table stores and what the API returns."""
+"""The records of the service. Each is both what the table stores and what the API returns.
+
+Every model is a ``Record``, built on first use rather than at import (``defer_build``): a
+function imports most of these (through storage) but a request uses one or two.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 Currency = Literal["USD", "CAD", "AUD", "EUR", "GBP"]
 Role = Literal["owner", "admin", "member", "viewer"]
 InvoiceStatus = Literal["draft", "open", "partially_paid", "manual_paid", "stripe_paid", "void", "uncollectible"]
 
 
-class Business(BaseModel):
+class Record(BaseModel):
+    """The base of every record: validators built on first use (``defer_build``), not at import."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Business(Record):
     id: str
     name: str
     currency: Currency
@@ -20,7 +30,7 @@ class Business(BaseModel):
     created_at: str
 
 
-class Customer(BaseModel):
+class Customer(Record):
     id: str
     business_id: str
     name: str
@@ -32,7 +42,7 @@ class Customer(BaseModel):
     updated_at: str
 
 
-class Product(BaseModel):
+class Product(Record):
     id: str
     business_id: str
     name: str
@@ -41,7 +51,7 @@ class Product(BaseModel):
     updated_at: str
 
 
-class Variant(BaseModel):
+class Variant(Record):
     id: str
     business_id: str
     product_id: str
@@ -52,7 +62,7 @@ class Variant(BaseModel):
     updated_at: str
 
 
-class Location(BaseModel):
+class Location(Record):
     id: str
     business_id: str
     name: str
@@ -61,14 +71,14 @@ class Location(BaseModel):
     created_at: str
 
 
-class StockLevel(BaseModel):
+class StockLevel(Record):
     variant_id: str
     location_id: str
     quantity: int
     updated_at: str
 
 
-class Adjustment(BaseModel):
+class Adjustment(Record):
     id: str
     variant_id: str
     location_id: str
@@ -78,7 +88,7 @@ class Adjustment(BaseModel):
     created_at: str
 
 
-class LineItem(BaseModel):
+class LineItem(Record):
     id: str
     variant_id: str | None = Field(default=None, description="null for a custom line")
     description: str
@@ -89,7 +99,7 @@ class LineItem(BaseModel):
     delayed_charge_id: str | None = None
 
 
-class Invoice(BaseModel):
+class Invoice(Record):
     id: str
     business_id: str
     created_at: str
@@ -122,7 +132,7 @@ DelayedChargeType = Literal["charge", "credit"]
 DelayedChargeStatus = Literal["pending", "invoiced"]
 
 
-class DelayedCharge(BaseModel):
+class DelayedCharge(Record):
     """A charge (or credit) recorded now and swept into a later invoice of its customer."""
 
     id: str
@@ -162,7 +172,7 @@ RecurringFrequency = Literal["daily", "weekly", "biweekly", "monthly", "quarterl
 RecurringStatus = Literal["active", "paused", "canceled", "completed"]
 
 
-class RecurringTemplateData(BaseModel):
+class RecurringTemplateData(Record):
     """What each generated invoice is made of. ``line_items`` are the request's lines, so a
     variant line without an override takes the catalog price of the day it is generated."""
 
@@ -171,7 +181,7 @@ class RecurringTemplateData(BaseModel):
     fulfillment_location_id: str | None = None
 
 
-class RecurringTemplate(BaseModel):
+class RecurringTemplate(Record):
     """A recurring invoice template: generates one invoice per occurrence of its schedule."""
 
     id: str

@@ -16,7 +16,7 @@ class BatchInvoiceLineItem(LineItemRequest):
 
 
 class BatchInvoiceItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     customer_id: Annotated[Uuid, Field(description="Customer ID")]
     line_items: Annotated[
@@ -29,7 +29,7 @@ class BatchInvoiceItem(BaseModel):
 
 
 class BatchInvoiceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     items: Annotated[
         list[BatchInvoiceItem],

@@ -1,15 +1,19 @@
-"""The contract's response shapes: the success envelope, error bodies and list pages."""
+"""The contract's response shapes: the success envelope, error bodies and list pages.
+
+``defer_build`` here and on the request models: validators are built on first use, not at import.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
 
 class Envelope(BaseModel, Generic[T]):
+    model_config = ConfigDict(defer_build=True)
     success: bool = True
     message: str
     code: str = Field(description="Stable machine-readable outcome, e.g. invoice.created")
@@ -17,6 +21,7 @@ class Envelope(BaseModel, Generic[T]):
 
 
 class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(defer_build=True)
     items: list[T]
     total: int | None = Field(description="Count of all matches; null unless include_total_count=true")
     limit: int
@@ -27,6 +32,7 @@ class Page(BaseModel, Generic[T]):
 
 
 class ErrorBody(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     detail: str
     code: str | None = None
 

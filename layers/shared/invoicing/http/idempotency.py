@@ -16,23 +16,18 @@ still in flight is a 409 too.
   after fixing what was wrong, e.g. creating the missing customer; a replay of the error would
   only make that retry impossible for 24 h.
 - No header (or an empty one): no idempotency, the request runs as always.
+- The Powertools utility (and the persistence layer) is imported on the first request that
+  carries a key, not at cold start: a GET, or a write without the header, never needs it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-
-from invoicing.storage import keys
-from invoicing.storage.idempotency import persistence_layer
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 HEADER = "Idempotency-Key"
 METHODS = frozenset({"POST", "PUT"})
@@ -101,6 +96,20 @@ def run(event: Mapping[str, Any], context: Any, business_id: str, answer: Callab
         return _proxy(422, {"detail": [{
             "loc": ["header", HEADER], "msg": f"String should have at most {MAX_KEY_LENGTH} characters",
             "type": "string_too_long", "input": key, "ctx": {"max_length": MAX_KEY_LENGTH}}]})
+    return _once(event, context, business_id, key, answer)
+
+
+def _once(event: Mapping[str, Any], context: Any, business_id: str, key: str, answer: Callable[[], ProxyResponse]
+          ) -> ProxyResponse:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    from invoicing.storage import keys
+    from invoicing.storage.idempotency import persistence_layer
+
     config = IdempotencyConfig(
         event_key_jmespath="[business_id, idempotency_key]",
         payload_validation_jmespath="request",

@@ -17,7 +17,7 @@ VariantRef = Annotated[
 
 
 class LineItemRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     variant_id: VariantRef | None = None
     quantity: Annotated[Quantity | None, Field(description="Quantity ordered. Defaults to 1.")] = None
@@ -43,7 +43,7 @@ class LineItemRequest(BaseModel):
 
 
 class InvoiceRecurringConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     frequency: Literal["daily", "weekly", "biweekly", "monthly", "quarterly", "annually"]
     start_date: DateString | None = None
@@ -57,7 +57,7 @@ class InvoiceRecurringConfig(BaseModel):
 
 
 class InvoiceCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     customer_id: Annotated[Uuid, Field(description="UUID of the customer to invoice.")]
     currency: Annotated[Currency | None, Field(description="Defaults to the business's default currency.")] = None
@@ -83,7 +83,7 @@ class InvoiceCreate(BaseModel):
 class InvoiceUpdate(BaseModel):
     """PUT /invoices/{id}: fields left out keep their value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     id: Annotated[Uuid, Field(description="The invoice's id; must equal the id in the path")]
     customer_id: Annotated[Uuid | None, Field(description="Drafts only.")] = None

@@ -20,7 +20,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class TemplateData(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     line_items: Annotated[list[LineItemRequest], Field(min_length=1, max_length=MAX_LINES,
                                                        description="As in create invoice; variant lines without "
@@ -30,7 +30,7 @@ class TemplateData(BaseModel):
 
 
 class RecurringCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     recurrence_type: Annotated[Literal["invoice", "bill"], Field(description="Only 'invoice' is supported")] = "invoice"
     name: Name
@@ -50,7 +50,7 @@ class RecurringCreate(BaseModel):
 class RecurringUpdate(BaseModel):
     """PUT /recurring/{id}: fields left out keep their value; schedule fields null clear them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: Name = None  # type: ignore[assignment]
     customer_id: Uuid = None  # type: ignore[assignment]

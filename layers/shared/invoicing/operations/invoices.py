@@ -13,7 +13,6 @@ from invoicing.domain.lifecycle import transition
 from invoicing.domain.models import Invoice, LineItem
 from invoicing.errors import Conflict, Unprocessable
 from invoicing.http.invoices import InvoiceCreate, InvoiceUpdate, LineItemRequest
-from invoicing.operations import recurring
 from invoicing.storage import delayed_charges, keys, lookup
 from invoicing.storage import invoices as store
 from invoicing.storage.paging import Page, PageRequest
@@ -78,6 +77,8 @@ def create_invoice(business_id: str, request: InvoiceCreate) -> Invoice:
     if request.recurring is None:
         store.put_new(invoice, product_ids=products)
         return invoice
+    from invoicing.operations import recurring  # only here: the invoice functions' cold start skips it
+
     made = recurring.from_invoice(invoice, request.recurring, business.timezone,
                                   _recurring_lines(request.line_items))
     store.put_new(invoice, product_ids=products, also=made.actions)
@@ -143,6 +144,8 @@ def update_invoice(business_id: str, invoice_id: str, request: InvoiceUpdate) ->
         update["recurring_template_id"] = uuid7()
     after = current.model_copy(update=update)
     if request.recurring is not None:
+        from invoicing.operations import recurring  # only here: the invoice functions' cold start skips it
+
         made = recurring.from_invoice(after, request.recurring, found.business.timezone,
                                       _recurring_lines(request.line_items) if request.line_items is not None else None)
     store.replace(before, after, product_ids=products, also=made.actions if made else ())

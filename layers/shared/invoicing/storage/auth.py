@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
-from invoicing.domain.models import Business, Role
 from invoicing.errors import NotFound
 from invoicing.storage import keys
 from invoicing.storage.table import client, deserialize, key, serialize, table_name
+
+if TYPE_CHECKING:  # the authorizer reads tokens and memberships only: no pydantic models on its cold start
+    from invoicing.domain.models import Business, Role
 
 TOKEN_PREFIX = "dz_"  # noqa: S105 - a prefix, not a secret
 
@@ -33,6 +35,8 @@ def _put(item: dict[str, Any], *, new: bool = True) -> None:
 
 
 def create_business(name: str, currency: str, timezone: str = "UTC", business_id: str | None = None) -> Business:
+    from invoicing.domain.models import Business
+
     business = Business(id=business_id or uuid7(), name=name, currency=currency, timezone=timezone,  # type: ignore[arg-type]
                         created_at=now_iso())
     _put({keys.PK: keys.business(business.id), keys.SK: keys.BUSINESS_SK, **business.model_dump()})
@@ -110,6 +114,8 @@ def authenticate(secret: str, business_id: str, now: float | None = None) -> tup
 
 
 def get_business(business_id: str) -> Business:
+    from invoicing.domain.models import Business
+
     got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.BUSINESS_SK))
     if "Item" not in got:
         raise NotFound("Business not found")
