@@ -192,18 +192,34 @@ def test_a_template_created_with_an_invoice_continues_from_it(api: Api, shop: di
 
 
 def test_a_failing_run_goes_to_the_dead_letter_queue(api: Api, shop: dict, calendar: Calendar,
-                                                     clock: SchedulerClock) -> None:
+                                                     clock: SchedulerClock, monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
 
+    def broken(*args: object) -> None:
+        raise RuntimeError("the invoice cannot be written")
+
     template = create(api, shop)
-    api.delete(f"/api/v1/customers/{shop['customer']}")  # the run cannot make its invoice
+    monkeypatch.setattr(recurring, "_generate", broken)
     fired = clock.fire(scheduler.schedule_name(template["id"]))
-    assert fired.error and "Customer" in fired.error
+    assert fired.error and "cannot be written" in fired.error
     sqs = boto3.client("sqs")
     url = runtime.physical_id("RecurringDeadLetterQueue")
     messages = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"]).get("Messages", [])
     assert [json.loads(m["Body"]) for m in messages] == [{"business_id": shop["business"],
                                                          "template_id": template["id"]}]
+
+
+def test_a_template_whose_customer_was_deleted_is_canceled_at_its_next_run(api: Api, shop: dict, calendar: Calendar,
+                                                                           clock: SchedulerClock) -> None:
+    template = create(api, shop)
+    before = generated_invoices(api, template["id"])
+    assert api.delete(f"/api/v1/customers/{shop['customer']}").status == 204
+    fired = clock.fire(scheduler.schedule_name(template["id"]))
+    assert not fired.error  # not a failure to retry into the dead-letter queue: nobody is left to bill
+    after = get(api, template["id"])
+    assert (after["status"], after["next_occurrence"]) == ("canceled", None)
+    assert generated_invoices(api, template["id"]) == before
+    assert scheduler.get_schedule(template["id"]) is None
 
 
 def test_sample_scheduler_events_run(aws: None) -> None:

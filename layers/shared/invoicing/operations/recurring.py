@@ -463,6 +463,15 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
         except transactions.Cancelled:
             conflicts += 1  # another run generated it, or the template changed: read it again
             continue
+        except NotFound as missing:
+            if missing.code != "customer_not_found":
+                raise  # a deleted variant or location: the run fails (retried, then dead-lettered)
+            # The customer was deleted: nobody is left to bill, so the template ends here rather
+            # than failing every occurrence into the dead-letter queue.
+            log.warning("recurring template %s: customer %s was deleted; the template is canceled", template_id,
+                        template.customer_id)
+            template = cancel(business_id, template_id)
+            break
         if template.auto_finalize:
             invoice = _finalize(template, store.Pending(occurrence.isoformat(), invoice.id)) or invoice
         result.generated.append(invoice)
