@@ -141,10 +141,10 @@ def _resume(business_id: str, batch_id: str, fingerprint: str) -> Batch | None:
     """The batch an earlier attempt of this keyed request wrote, its pending items processed or
     queued again; None if there is none. A different request under the same key is a 409."""
     try:
-        batch = store.read(business_id, batch_id)
+        batch, created_by = store.read_keyed(business_id, batch_id)
     except NotFound:
         return None
-    if store.request_sha256(business_id, batch_id) not in (fingerprint, None):
+    if created_by not in (fingerprint, None):
         raise Conflict(f"This Idempotency-Key was already used for a different request (batch {batch_id})",
                        code="idempotency_key_reused")
     pending = [item.index for item in batch.items if item.status == "pending"]

@@ -15,7 +15,7 @@ from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
 from invoicing.errors import NotFound
 from invoicing.storage import keys
-from invoicing.storage.table import client, deserialize, key, serialize, table_name
+from invoicing.storage.table import client, deserialize, get_item, key, serialize, table_name
 
 if TYPE_CHECKING:  # the authorizer reads tokens and memberships only: no pydantic models on its cold start
     from invoicing.domain.models import Business, Role
@@ -104,19 +104,18 @@ def authenticate(secret: str, business_id: str, now: float | None = None) -> tup
     """(the live token record or None, the user's role in ``business_id`` or None)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None, None
-    got = client().get_item(TableName=table_name(), Key=key(keys.token(hash_secret(secret)), keys.TOKEN_SK))
-    token = deserialize(got["Item"]) if "Item" in got else None
+    token = get_item(keys.token(hash_secret(secret)), keys.TOKEN_SK, consistent=False)
     moment = datetime.now(UTC).timestamp() if now is None else now
     if token is None or token.get("revoked") or (token.get("expires_at") and token["expires_at"] <= moment):
         return None, None
-    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.member(token["user_id"])))
-    return token, (str(deserialize(got["Item"])["role"]) if "Item" in got else None)
+    member = get_item(keys.business(business_id), keys.member(token["user_id"]), consistent=False)
+    return token, (str(member["role"]) if member else None)
 
 
 def get_business(business_id: str) -> Business:
     from invoicing.domain.models import Business
 
-    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.BUSINESS_SK))
-    if "Item" not in got:
+    item = get_item(keys.business(business_id), keys.BUSINESS_SK, consistent=False)
+    if item is None:
         raise NotFound("Business not found")
-    return Business.model_validate(deserialize(got["Item"]))
+    return Business.model_validate(item)

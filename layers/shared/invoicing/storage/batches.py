@@ -20,7 +20,7 @@ from invoicing.domain.batches import Batch, BatchItemResult, ItemStatus, batch_s
 from invoicing.domain.models import Invoice
 from invoicing.errors import NotFound
 from invoicing.storage import invoices, keys, lookup, transactions
-from invoicing.storage.table import client, deserialize, key, serialize, table_name, value
+from invoicing.storage.table import client, deserialize, serialize, table_name, value
 
 BATCH_WRITE_LIMIT = 25
 _RETRIES = 8
@@ -45,13 +45,6 @@ def header_record(business_id: str, batch_id: str, *, total: int, include_delaye
         "include_delayed_charges": include_delayed_charges, "finalize": finalize, "request_sha256": request_sha256,
         "created_at": now, "updated_at": now,
     }
-
-
-def request_sha256(business_id: str, batch_id: str) -> str | None:
-    """The fingerprint of the request that created the batch (None for a batch without one)."""
-    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.batch(batch_id)),
-                            ProjectionExpression="request_sha256", ConsistentRead=True)
-    return got.get("Item", {}).get("request_sha256", {}).get("S")
 
 
 def item_record(business_id: str, batch_id: str, index: int, *, customer_id: str, invoice_id: str,
@@ -110,6 +103,12 @@ def batch_of(header: dict[str, Any], items: Iterable[BatchItemResult]) -> Batch:
 def read(business_id: str, batch_id: str) -> Batch:
     """The batch with every item: one Query (header and item records only, far below 1 MB for
     1000 items; a further page is followed should one ever be needed)."""
+    return read_keyed(business_id, batch_id)[0]
+
+
+def read_keyed(business_id: str, batch_id: str) -> tuple[Batch, str | None]:
+    """The batch and the fingerprint of the request that created it (None for a batch without
+    one): the same one Query as ``read``."""
     args: dict[str, Any] = {
         "TableName": table_name(),
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
@@ -131,7 +130,7 @@ def read(business_id: str, batch_id: str) -> Batch:
         args["ExclusiveStartKey"] = out["LastEvaluatedKey"]
     if header is None:
         raise not_found(batch_id)
-    return batch_of(header, items)
+    return batch_of(header, items), header.get("request_sha256")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from invoicing.domain.models import Product, Variant
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
 from invoicing.storage.paging import Page, PageRequest, Partition, query_page
-from invoicing.storage.table import client, key, serialize, table_name
+from invoicing.storage.table import client, get_item, serialize, table_name
 
 
 def product_not_found(product_id: str) -> NotFound:
@@ -26,9 +26,7 @@ def put_product(product: Product) -> None:
 
 
 def product_exists(business_id: str, product_id: str) -> bool:
-    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.product(product_id)),
-                            ProjectionExpression="PK")
-    return "Item" in got
+    return get_item(keys.business(business_id), keys.product(product_id), consistent=False, attributes="PK") is not None
 
 
 def list_products(business_id: str, request: PageRequest) -> tuple[Page, list[Product]]:

@@ -14,7 +14,7 @@ from invoicing.domain.models import Customer
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
-from invoicing.storage.table import client, deserialize, key, serialize, table_name, value
+from invoicing.storage.table import client, get_item, key, serialize, table_name, value
 
 _ATTEMPTS = 5
 _VISIBLE = "(attribute_not_exists(deleted) OR deleted = :false)"
@@ -45,9 +45,7 @@ def put_new(customer: Customer) -> None:
 
 
 def _read(business_id: str, customer_id: str) -> dict[str, Any] | None:
-    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.customer(customer_id)),
-                            ConsistentRead=True)
-    item = deserialize(got["Item"]) if "Item" in got else None
+    item = get_item(keys.business(business_id), keys.customer(customer_id))
     return None if item is None or item.get("deleted") else item
 
 

@@ -18,7 +18,7 @@ from invoicing.domain.models import DelayedCharge
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
-from invoicing.storage.table import client, deserialize, key, serialize, table_name, value
+from invoicing.storage.table import client, deserialize, get_item, key, serialize, table_name, value
 
 _ATTEMPTS = 5
 _DERIVED = {"can_be_updated", "can_be_deleted", "can_be_invoiced"}  # computed from status, never stored
@@ -47,11 +47,10 @@ def put_new(charge: DelayedCharge) -> None:
 
 
 def get(business_id: str, charge_id: str) -> DelayedCharge:
-    got = client().get_item(TableName=table_name(),
-                            Key=key(keys.business(business_id), keys.delayed_charge(charge_id)), ConsistentRead=True)
-    if "Item" not in got:
+    item = get_item(keys.business(business_id), keys.delayed_charge(charge_id))
+    if item is None:
         raise not_found(charge_id)
-    return DelayedCharge.model_validate(deserialize(got["Item"]))
+    return DelayedCharge.model_validate(item)
 
 
 def update(business_id: str, charge_id: str, changes: dict[str, Any], now: str) -> DelayedCharge:

@@ -19,7 +19,7 @@ from invoicing.domain.models import Invoice
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, lookup, stock, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
-from invoicing.storage.table import client, deserialize, key, serialize, table_name, value
+from invoicing.storage.table import client, deserialize, get_item, key, serialize, table_name, value
 
 _FINALIZE_ATTEMPTS = 200  # each round of a contended finalize has exactly one winner
 MAX_TRANSACTION_ACTIONS = 100
@@ -98,11 +98,10 @@ def take_numbers_action(business_id: str, last: int, count: int) -> dict[str, An
 
 
 def get(business_id: str, invoice_id: str) -> Stored:
-    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.invoice(invoice_id)),
-                            ConsistentRead=True)
-    if "Item" not in got:
+    item = get_item(keys.business(business_id), keys.invoice(invoice_id))
+    if item is None:
         raise not_found(invoice_id)
-    return stored_of(deserialize(got["Item"]))
+    return stored_of(item)
 
 
 def _unchanged(stored: Stored) -> tuple[str, dict[str, Any]]:

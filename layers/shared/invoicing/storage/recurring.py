@@ -26,7 +26,7 @@ from invoicing.domain.models import RecurringTemplate
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
-from invoicing.storage.table import client, deserialize, key, serialize, table_name, value
+from invoicing.storage.table import client, deserialize, get_item, key, serialize, table_name, value
 
 
 def not_found(template_id: str) -> NotFound:
@@ -119,11 +119,10 @@ def clear_pending(business_id: str, template_id: str, invoice_id: str) -> bool:
 
 
 def get(business_id: str, template_id: str) -> RecurringTemplate:
-    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.recurring(template_id)),
-                            ConsistentRead=True)
-    if "Item" not in got:
+    item = get_item(keys.business(business_id), keys.recurring(template_id))
+    if item is None:
         raise not_found(template_id)
-    return of_item(deserialize(got["Item"]))
+    return of_item(item)
 
 
 def put_new(template: RecurringTemplate) -> None:

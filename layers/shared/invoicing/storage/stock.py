@@ -14,16 +14,15 @@ from invoicing.domain.models import Adjustment, StockLevel
 from invoicing.errors import Conflict
 from invoicing.storage import keys, transactions
 from invoicing.storage.paging import Page, PageRequest, Partition, query_page
-from invoicing.storage.table import client, deserialize, key, table_name
+from invoicing.storage.table import get_item
 
 _ATTEMPTS = 8
 
 
 def get_quantity(business_id: str, variant_id: str, location_id: str) -> int | None:
     """The on-hand quantity, or None if this variant never had stock at this location."""
-    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.stock(variant_id,
-                            location_id)), ConsistentRead=True, ProjectionExpression="quantity")
-    return int(deserialize(got["Item"])["quantity"]) if "Item" in got else None
+    item = get_item(keys.business(business_id), keys.stock(variant_id, location_id), attributes="quantity")
+    return int(item["quantity"]) if item else None
 
 
 def level_action(business_id: str, variant_id: str, location_id: str, *, current: int | None, after: int,

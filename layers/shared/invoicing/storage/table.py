@@ -64,5 +64,14 @@ def key(pk: str, sk: str) -> dict[str, Any]:
     return {"PK": {"S": pk}, "SK": {"S": sk}}
 
 
+def get_item(pk: str, sk: str, *, consistent: bool = True, attributes: str | None = None) -> dict[str, Any] | None:
+    """One item, deserialized, or None when there is none (``attributes``: a ProjectionExpression)."""
+    args: dict[str, Any] = {"TableName": table_name(), "Key": key(pk, sk), "ConsistentRead": consistent}
+    if attributes:
+        args["ProjectionExpression"] = attributes
+    got = client().get_item(**args)
+    return deserialize(got["Item"]) if "Item" in got else None
+
+
 def value(v: Any) -> dict[str, Any]:
     return dict(_serializer.serialize(_to_dynamo(v)))
