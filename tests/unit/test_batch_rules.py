@@ -47,9 +47,9 @@ def test_the_lowest_index_of_each_customer_sweeps(customers: list[str]) -> None:
 
 
 def test_an_invoice_takes_charges_up_to_its_lines_and_its_transaction() -> None:
-    assert sweep_room(1, max_lines=250, fixed_actions=4) == MAX_TRANSACTION_ACTIONS - 4
-    assert sweep_room(248, max_lines=250, fixed_actions=4) == 2
-    assert sweep_room(250, max_lines=250, fixed_actions=4) == 0
+    assert sweep_room(1, max_lines=250) == MAX_TRANSACTION_ACTIONS - 5 == 95
+    assert sweep_room(248, max_lines=250) == 2
+    assert sweep_room(250, max_lines=250) == 0
 
 
 def charge(type: str, amount: int) -> DelayedCharge:

@@ -27,7 +27,6 @@ class Unauthorized(DomainError):
     code = "not_authenticated"
 
 
-
 class NotFound(DomainError):
     status = 404
     code = "not_found"

@@ -77,11 +77,11 @@ def sweeping_indexes(customer_ids: Sequence[str]) -> set[int]:
     return set(first.values())
 
 
-def sweep_room(line_count: int, *, max_lines: int, fixed_actions: int) -> int:
+def sweep_room(line_count: int, *, max_lines: int) -> int:
     """How many delayed charges an invoice of ``line_count`` lines can still take: every charge is
     one more line and one more action of the transaction that writes the invoice. The rest stay
     pending for a later invoice."""
-    return max(0, min(max_lines - line_count, MAX_TRANSACTION_ACTIONS - fixed_actions))
+    return max(0, min(max_lines - line_count, MAX_SWEPT_CHARGES))
 
 
 def charge_line(charge: DelayedCharge, new_id: Callable[[], str]) -> LineItem:

@@ -364,7 +364,7 @@ def _reread(state: store.ItemState) -> store.ItemState:
 def _swept(state: store.ItemState, invoice: Invoice) -> tuple[Invoice, list[DelayedCharge]] | str:
     """The item's invoice with its customer's pending charges of its currency as lines, when the
     item sweeps (room permitting, oldest first); or the reason the item fails."""
-    room = sweep_room(len(invoice.line_items), max_lines=MAX_LINES, fixed_actions=FIXED_ACTIONS) if state.sweep else 0
+    room = sweep_room(len(invoice.line_items), max_lines=MAX_LINES) if state.sweep else 0
     charges = delayed_charges.pending_for_customer(state.business_id, state.customer_id, invoice.currency,
                                                    room) if room else []
     if not charges:

@@ -20,7 +20,6 @@ while it was paused: resume records them in ``skipped_dates``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -34,12 +33,11 @@ from invoicing.domain.models import Invoice, LineItem, RecurringTemplate, Recurr
 from invoicing.errors import Conflict, NotFound, Unprocessable
 from invoicing.http.invoices import InvoiceRecurringConfig
 from invoicing.http.recurring import RecurringCreate, RecurringUpdate
+from invoicing.observability import logger
 from invoicing.storage import invoices as invoice_store
 from invoicing.storage import keys, lookup, scheduler, transactions
 from invoicing.storage import recurring as store
 from invoicing.storage.paging import Page, PageRequest
-
-log = logging.getLogger(__name__)
 
 MAX_PER_RUN = 50  # occurrences one run generates; a longer backlog continues a minute later
 _ATTEMPTS = 10
@@ -91,8 +89,8 @@ def _sync_schedule(template: RecurringTemplate, timezone: str) -> None:
             scheduler.put_schedule(template.business_id, template.id, template.next_occurrence, timezone)
         else:
             scheduler.delete_schedule(template.id)
-    except Exception:
-        log.exception("could not update the schedule of recurring template %s", template.id)
+    except Exception:  # noqa: BLE001 - logged; the daily catch-up runs the template regardless
+        logger.exception("could not update the schedule of recurring template %s", template.id)
 
 
 def _validate_lines(found: lookup.Lookup, lines: list[dict[str, Any]], fulfillment_location_id: str | None,
@@ -373,7 +371,7 @@ def _finalize(template: RecurringTemplate, pending: store.Pending) -> Invoice | 
     business_id, template_id, invoice_id = template.business_id, template.id, pending.invoice_id
     if not template.auto_finalize:
         if store.clear_pending(business_id, template_id, invoice_id):
-            log.info("recurring template %s: auto_finalize is off now, invoice %s of %s stays a draft",
+            logger.info("recurring template %s: auto_finalize is off now, invoice %s of %s stays a draft",
                      template_id, invoice_id, pending.occurrence)
         return None
     try:
@@ -385,7 +383,7 @@ def _finalize(template: RecurringTemplate, pending: store.Pending) -> Invoice | 
         if isinstance(error, Conflict) and error.code not in _LEFT_ALONE:
             raise  # e.g. too many finalizes at once: the pending finalize stays for a retry
         if store.clear_pending(business_id, template_id, invoice_id):
-            log.warning("recurring template %s: invoice %s of %s was not finalized (%s); left as it is",
+            logger.warning("recurring template %s: invoice %s of %s was not finalized (%s); left as it is",
                         template_id, invoice_id, pending.occurrence, error)
         return None
 
@@ -433,7 +431,7 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
         found = lookup.fetch(business_id, also=[keys.recurring(template_id), keys.recurring_finalize(template_id)])
         item = found.raw(keys.recurring(template_id))
         if item is None:
-            log.warning("recurring template %s of business %s does not exist: nothing to run", template_id,
+            logger.warning("recurring template %s of business %s does not exist: nothing to run", template_id,
                         business_id)
             scheduler.delete_schedule(template_id)
             return result
@@ -441,7 +439,7 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
         timezone = found.business.timezone
         unfinished = store.pending_of(found.raw(keys.recurring_finalize(template_id)))
         if unfinished is not None:  # an earlier run died before finalizing this occurrence's invoice
-            log.warning("recurring template %s: finishing the finalize of invoice %s (%s)", template_id,
+            logger.warning("recurring template %s: finishing the finalize of invoice %s (%s)", template_id,
                         unfinished.invoice_id, unfinished.occurrence)
             if (finished := _finalize(template, unfinished)) is not None:
                 result.finalized.append(finished)
@@ -468,7 +466,7 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
                 raise  # a deleted variant or location: the run fails (retried, then dead-lettered)
             # The customer was deleted: nobody is left to bill, so the template ends here rather
             # than failing every occurrence into the dead-letter queue.
-            log.warning("recurring template %s: customer %s was deleted; the template is canceled", template_id,
+            logger.warning("recurring template %s: customer %s was deleted; the template is canceled", template_id,
                         template.customer_id)
             template = cancel(business_id, template_id)
             break
@@ -491,8 +489,7 @@ def run_catch_up(today: date | None = None) -> list[RunResult]:
     results = []
     for due_template in store.due_through(until.isoformat()):
         try:
-            results.append(run_due(due_template.business_id, due_template.template_id,
-                                   None if today is None else today))
-        except Exception:
-            log.exception("catch-up of recurring template %s failed", due_template.template_id)
+            results.append(run_due(due_template.business_id, due_template.template_id, today))
+        except Exception:  # noqa: BLE001 - logged; one failing template must not stop the others
+            logger.exception("catch-up of recurring template %s failed", due_template.template_id)
     return results

@@ -20,15 +20,11 @@ from invoicing.domain.batches import Batch, BatchItemResult, ItemStatus, batch_s
 from invoicing.domain.models import Invoice
 from invoicing.errors import NotFound
 from invoicing.storage import invoices, keys, lookup, transactions
-from invoicing.storage.table import client, deserialize, serialize, table_name, value
+from invoicing.storage.table import Throttled, client, deserialize, serialize, table_name, value
 
 BATCH_WRITE_LIMIT = 25
 _RETRIES = 8
 _STATUS = {"#status": "status"}
-
-
-class Throttled(RuntimeError):
-    """DynamoDB kept items unprocessed after every retry (sustained throttling)."""
 
 
 def not_found(batch_id: str) -> NotFound:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from invoicing.domain.batches import MAX_TRANSACTION_ACTIONS
 from invoicing.domain.invoice_queries import search_text
 from invoicing.domain.lifecycle import Action, allowed_from, invoice_number, transition
 from invoicing.domain.models import Invoice
@@ -22,7 +23,6 @@ from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query
 from invoicing.storage.table import client, deserialize, get_item, key, serialize, table_name, value
 
 _FINALIZE_ATTEMPTS = 200  # each round of a contended finalize has exactly one winner
-MAX_TRANSACTION_ACTIONS = 100
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,6 @@ def set_status(business_id: str, invoice_id: str, action: Action, now: str, *, s
         transition(action, deserialize(old)["status"])  # raises the 409 naming the status
         raise  # the status allows it, so the item must have changed in an unexpected way
     return Invoice.model_validate(deserialize(out["Attributes"]))
-
 
 
 def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict[str, Any]] = ()) -> Invoice:

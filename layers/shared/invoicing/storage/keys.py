@@ -226,6 +226,6 @@ def recurring_finalize(template_id: str) -> str:
     return f"{RECURRING}{template_id}#FINALIZE"
 
 
-def recurring_due(next_occurrence: str, business_id: str = "", template_id: str = "") -> str:
+def recurring_due(next_occurrence: str, business_id: str, template_id: str) -> str:
     """GSI2SK of an active template: ``<next occurrence>#<business>#<id>``."""
     return f"{next_occurrence}#{business_id}#{template_id}"

@@ -17,14 +17,10 @@ from typing import Any
 from invoicing.domain.models import Business, Customer, Location, Product, Variant
 from invoicing.errors import NotFound
 from invoicing.storage import keys
-from invoicing.storage.table import client, deserialize, table_name
+from invoicing.storage.table import Throttled, client, deserialize, table_name
 
 BATCH_GET_LIMIT = 100
 _RETRIES = 8
-
-
-class Throttled(RuntimeError):
-    """DynamoDB kept keys unprocessed after every retry (sustained throttling)."""
 
 
 @dataclass(frozen=True)

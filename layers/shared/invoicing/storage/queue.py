@@ -38,11 +38,11 @@ def client() -> SQSClient:
     return boto3.client("sqs")
 
 
-def send_items(messages: Sequence[dict[str, Any]], *, queue_url: str | None = None) -> int:
+def send_items(messages: Sequence[dict[str, Any]]) -> int:
     """Send each message (as JSON) to the batch queue in SendMessageBatch calls of 10; entries SQS
     failed on its side are sent again with backoff. Returns the number of SendMessageBatch calls;
     raises ``SendFailed`` naming the messages that were not sent (all others were)."""
-    url = queue_url or settings().batch_queue_url
+    url = settings().batch_queue_url
     if not url:
         raise SendFailed("BATCH_QUEUE_URL is not set: the batch queue is unknown", range(len(messages)))
     calls = 0

@@ -22,6 +22,10 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+class Throttled(RuntimeError):
+    """DynamoDB kept keys or items unprocessed after every retry (sustained throttling)."""
+
+
 @cache
 def client() -> DynamoDBClient:
     return boto3.client("dynamodb")
