@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from devstack import gateway
@@ -11,6 +14,22 @@ from devstack.emulated import Tenant, create_tenant
 make_tenant = create_tenant
 
 VALIDATION_KEYS = {"loc", "msg", "type", "input", "ctx"}
+
+
+def race(calls: list[Callable[[], Any]], *, returned: type[BaseException] = Exception) -> list[Any]:
+    """Every call in its own thread, all released at once by a barrier; an exception of type
+    ``returned`` is returned in the call's place, anything else fails the test."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> Any:
+        barrier.wait(timeout=60)
+        try:
+            return call()
+        except returned as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
 
 
 def errors_at(reply: Any) -> dict[tuple[Any, ...], dict[str, Any]]:

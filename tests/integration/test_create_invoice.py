@@ -116,6 +116,10 @@ def test_total_beyond_ten_to_the_fifteen_cents_is_422(api, shop):
          ["body", "line_items", 0, "quantity"], "greater_than_equal"),
         ({"line_items": [{"unit_price": 1}]}, ["body", "line_items", 0, "description"], "missing"),
         ({"customer_id": "not-a-uuid"}, ["body", "customer_id"], "string_pattern_mismatch"),
+        # a misspelt field must not silently bill the catalog price
+        ({"line_items": [{"description": "x", "unitprice": 500}]}, ["body", "line_items", 0, "unitprice"],
+         "extra_forbidden"),
+        ({"custmer_id": "x"}, ["body", "custmer_id"], "extra_forbidden"),
     ],
 )
 def test_invalid_bodies_are_fastapi_shaped_422s(api, shop, change, loc, kind):

@@ -7,10 +7,9 @@ import re
 from typing import Any
 
 import pytest
-from helpers import Api, Tenant, make_tenant
+from helpers import Api, Tenant, errors_at, ids, make_tenant
 
 from devstack import runtime, template
-from tests.helpers import errors_at, ids
 
 CUSTOMERS = "/api/v1/customers"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

@@ -8,12 +8,11 @@ import re
 from typing import Any
 
 import pytest
-from helpers import Api, Tenant, make_tenant
+from helpers import Api, Tenant, errors_at, ids, make_tenant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devstack import runtime, template
-from tests.helpers import errors_at, ids
 
 CHARGES = "/api/v1/delayed-charges"
 CUSTOMERS = "/api/v1/customers"

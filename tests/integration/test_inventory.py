@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from helpers import Api, Tenant, make_tenant
+from helpers import Api, Tenant, errors_at, make_tenant
 
 from devstack import runtime, template
-from tests.helpers import errors_at
 
 PRODUCTS = "/api/v1/inventory/products"
 VARIANTS = "/api/v1/inventory/products/variants"

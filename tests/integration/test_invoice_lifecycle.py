@@ -8,9 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import Api, Tenant, make_tenant
-
-from tests.helpers import errors_at, ids
+from helpers import Api, Tenant, errors_at, ids, make_tenant
 
 INVOICES = "/api/v1/invoices"
 LEVELS = "/api/v1/inventory/levels"

@@ -3,27 +3,27 @@ guarantees"): gapless numbering, one winner per transition, stock deducted once 
 
 Threads call the operations directly, sharing the process's boto3 client: the in-process API
 Gateway runs one event per function at a time (like one warm container), so requests through it
-would never overlap. moto takes no locks, so its transactions are not atomic under threads: these
-tests only run against AWS's DynamoDB Local (``DYNAMODB_LOCAL_ENDPOINT``, as ``make test`` sets it).
+would never overlap. The local stack runs each moto call under one lock (devstack/moto_patches.py),
+so under moto the threads take turns and a race proves little: these tests run against AWS's
+DynamoDB Local (``DYNAMODB_LOCAL_ENDPOINT``, as ``make test`` sets it), a real engine.
 Each race runs several rounds, and each round lines its threads up on a barrier."""
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from helpers import Api
+from helpers import race as helpers_race
 
 from invoicing.errors import Conflict, DomainError, NotFound
 
 pytestmark = [
     pytest.mark.dynamodb_local,
     pytest.mark.skipif(not os.environ.get("DYNAMODB_LOCAL_ENDPOINT"),
-                       reason="races need DynamoDB Local's atomic transactions: set DYNAMODB_LOCAL_ENDPOINT"),
+                       reason="races need a real engine (moto calls take turns): set DYNAMODB_LOCAL_ENDPOINT"),
 ]
 
 ROUNDS = range(5)
@@ -31,19 +31,8 @@ INVOICES = "/api/v1/invoices"
 
 
 def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run every call in its own thread, all released at once; a domain error is returned, not raised
-    (anything else, a would-be 500, fails the test)."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait(timeout=60)
-        try:
-            return call()
-        except DomainError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
+    """``helpers.race``: a domain error (a 409, say) is returned; anything else, a would-be 500, fails."""
+    return helpers_race(calls, returned=DomainError)
 
 
 @pytest.fixture

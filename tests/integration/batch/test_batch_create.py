@@ -25,11 +25,10 @@ from batch_support import (
     item,
     make_customers,
 )
-from helpers import Api, make_tenant
+from helpers import Api, errors_at, make_tenant
 
 from devstack.sqs_poller import SqsPoller
 from invoicing.domain.clock import today_in
-from tests.helpers import errors_at
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 BATCH_FIELDS = {"batch_id", "business_id", "status", "total", "created", "finalized", "failed",

@@ -7,9 +7,7 @@ function at a time, like one warm container). Every round lines its threads up o
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -24,7 +22,7 @@ from batch_support import (
     data,
     invoices,
 )
-from helpers import Api
+from helpers import Api, race
 
 from invoicing.domain.batches import ItemMessage
 from invoicing.operations import batches
@@ -32,23 +30,8 @@ from invoicing.operations import batches
 pytestmark = [
     pytest.mark.dynamodb_local,
     pytest.mark.skipif(not os.environ.get("DYNAMODB_LOCAL_ENDPOINT"),
-                       reason="races need DynamoDB Local's atomic transactions: set DYNAMODB_LOCAL_ENDPOINT"),
+                       reason="races need a real engine (moto calls take turns): set DYNAMODB_LOCAL_ENDPOINT"),
 ]
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Every call in its own thread, all released at once; exceptions are returned, not raised."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait(timeout=60)
-        try:
-            return call()
-        except Exception as error:  # noqa: BLE001 - the test looks at it
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def worker(business_id: str, batch_id: str, indexes: list[int]) -> Callable[[], list[Any]]:

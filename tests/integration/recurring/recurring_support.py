@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import Api, Tenant
+from helpers import Api, Tenant, race
 
 from invoicing.storage import keys
 from invoicing.storage.table import client, key, table_name, value
@@ -140,7 +139,7 @@ def last_invoice_number(business_id: str) -> int:
 
 
 def at_once(call: Callable[[], T], times: int = 4) -> list[T]:
-    """``call`` in ``times`` threads started together; their results (an error is raised here)."""
-    with ThreadPoolExecutor(max_workers=times) as pool:
-        futures = [pool.submit(call) for _ in range(times)]
-    return [future.result() for future in futures]
+    """``call`` in ``times`` threads released together (``helpers.race``); none may raise."""
+    results = race([call] * times)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    return results

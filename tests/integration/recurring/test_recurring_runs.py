@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from helpers import Api
@@ -225,6 +224,11 @@ def test_a_template_whose_customer_was_deleted_is_canceled_at_its_next_run(api: 
 def test_sample_scheduler_events_run(aws: None) -> None:
     """events/recurring_run-*.json: the catch-up event runs; a schedule's event names a template
     that does not exist here, which is a no-op, not an error."""
-    for path in sorted(Path(EVENTS).glob("recurring_run-*.json")):
-        result = runtime.invoke("RecurringRunFunction", json.loads(path.read_text()))
-        assert isinstance(result["runs"], list), path.name
+    def run(name: str) -> list[dict]:
+        return runtime.invoke("RecurringRunFunction", json.loads((EVENTS / name).read_text()))["runs"]
+
+    assert sorted(p.name for p in EVENTS.glob("recurring_run-*.json")) == ["recurring_run-catch-up.json",
+                                                                          "recurring_run-scheduled.json"]
+    assert run("recurring_run-catch-up.json") == []  # nothing is due in an empty business
+    [scheduled] = run("recurring_run-scheduled.json")
+    assert (scheduled["generated"], scheduled["status"]) == ([], None)
