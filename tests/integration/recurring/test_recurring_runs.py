@@ -20,6 +20,7 @@ from recurring_support import (
     set_catalog_price,
 )
 
+from bench import aws_calls
 from devstack import runtime, template
 from devstack.scheduler_clock import SchedulerClock
 from invoicing.operations import recurring
@@ -60,6 +61,20 @@ def test_a_schedule_fires_its_template_once_per_occurrence(api: Api, shop: dict,
         1, "2031-01-31", "2031-02-28")
     assert template_fires(clock.fire_due(calendar.at(START, hour=23))) == []  # the moved schedule: Feb 28
     assert [i["id"] for i in history(api, template["id"])] == [invoices[0]["id"]]
+
+
+def test_a_run_reads_the_template_once_and_writes_each_occurrence_once(api: Api, shop: dict,
+                                                                        calendar: Calendar) -> None:
+    """Cost: one BatchGetItem for the template (and any unfinished finalize), then per occurrence one
+    for its catalog and one transaction: the template is not read again after its own write."""
+    from invoicing.storage.table import client
+
+    template = create(api, shop)
+    calendar.today = START + timedelta(days=31 + 28)  # Jan 31, Feb 28 and Mar 31 are due
+    with aws_calls.counting(client()) as calls:
+        result = recurring.run_due(shop["business"], template["id"])
+    assert len(result.generated) == 3
+    assert calls == {"BatchGetItem": 1 + 3, "TransactWriteItems": 3}
 
 
 def test_the_schedule_fires_twice_one_invoice(api: Api, shop: dict, calendar: Calendar,

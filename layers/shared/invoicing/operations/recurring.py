@@ -93,15 +93,20 @@ def _sync_schedule(template: RecurringTemplate, timezone: str) -> None:
         logger.exception("could not update the schedule of recurring template %s", template.id)
 
 
-def _validate_lines(found: lookup.Lookup, lines: list[dict[str, Any]], fulfillment_location_id: str | None,
-                    currency: str) -> None:
-    """Price the lines once now, so an unknown variant or location is a 404 at creation."""
+def _validate_lines(business_id: str, lines: list[dict[str, Any]], fulfillment_location_id: str | None,
+                    currency: str | None, *, customer_id: str | None = None) -> lookup.Lookup:
+    """Price the lines once now (in the business's currency unless ``currency``), so an unknown
+    customer (when given), variant or location is a 404 at creation: one BatchGetItem."""
     from invoicing.operations.invoices import _price, _references
 
     inputs = [LineInput(**line) for line in lines]
     variant_ids, location_ids = _references(inputs, fulfillment_location_id)
-    extra = lookup.fetch(found.business_id, variants=variant_ids, locations=location_ids)
-    _price(extra, inputs, variant_ids, location_ids, currency)
+    found = lookup.fetch(business_id, customers=[customer_id] if customer_id else [], variants=variant_ids,
+                         locations=location_ids)
+    if customer_id:
+        found.require_customer(customer_id)
+    _price(found, inputs, variant_ids, location_ids, currency or found.business.currency)
+    return found
 
 
 # --------------------------------------------------------------------------- create
@@ -109,13 +114,11 @@ def create_template(business_id: str, request: RecurringCreate) -> RecurringTemp
     if request.recurrence_type != "invoice":
         raise Unprocessable("recurrence_type 'bill' is not supported: only 'invoice' templates can be created",
                             loc=("body", "recurrence_type"), type="not_supported", input=request.recurrence_type)
-    found = lookup.fetch(business_id, customers=[request.customer_id])
-    found.require_customer(request.customer_id)
-    business = found.business
-    currency = request.currency or business.currency
     data = request.template_data
     lines = [line.model_dump(exclude_none=True) for line in data.line_items]
-    _validate_lines(found, lines, data.fulfillment_location_id, currency)
+    business = _validate_lines(business_id, lines, data.fulfillment_location_id, request.currency,
+                               customer_id=request.customer_id).business
+    currency = request.currency or business.currency
     today = today_in(business.timezone)
     now = now_iso()
     template = RecurringTemplate(
@@ -258,8 +261,7 @@ def update_template(business_id: str, template_id: str, request: RecurringUpdate
         after = before.model_copy(update=changes)
         _check_rule(rule_of(after), ("body",))
         if "template_data" in changes or "currency" in changes:
-            found = lookup.fetch(business_id)
-            _validate_lines(found, after.template_data.line_items, after.template_data.fulfillment_location_id,
+            _validate_lines(business_id, after.template_data.line_items, after.template_data.fulfillment_location_id,
                             after.currency)
         if before.status == "paused":
             return after
@@ -372,7 +374,7 @@ def _finalize(template: RecurringTemplate, pending: store.Pending) -> Invoice | 
     if not template.auto_finalize:
         if store.clear_pending(business_id, template_id, invoice_id):
             logger.info("recurring template %s: auto_finalize is off now, invoice %s of %s stays a draft",
-                     template_id, invoice_id, pending.occurrence)
+                        template_id, invoice_id, pending.occurrence)
         return None
     try:
         return invoice_store.finalize(business_id, invoice_id, now_iso(),
@@ -384,7 +386,7 @@ def _finalize(template: RecurringTemplate, pending: store.Pending) -> Invoice | 
             raise  # e.g. too many finalizes at once: the pending finalize stays for a retry
         if store.clear_pending(business_id, template_id, invoice_id):
             logger.warning("recurring template %s: invoice %s of %s was not finalized (%s); left as it is",
-                        template_id, invoice_id, pending.occurrence, error)
+                           template_id, invoice_id, pending.occurrence, error)
         return None
 
 
@@ -418,31 +420,37 @@ def _generate(template: RecurringTemplate, occurrence: date, after: RecurringTem
     return invoice
 
 
+def _load_for_run(business_id: str, template_id: str, result: RunResult) -> tuple[RecurringTemplate, str] | None:
+    """The template and its business's time zone, with its pending finalize (usually absent) in
+    the same BatchGetItem; a finalize an earlier run left undone is finished first (into
+    ``result``). None when the template does not exist (its schedule is deleted)."""
+    found = lookup.fetch(business_id, also=[keys.recurring(template_id), keys.recurring_finalize(template_id)])
+    item = found.raw(keys.recurring(template_id))
+    if item is None:
+        logger.warning("recurring template %s of business %s does not exist: nothing to run", template_id,
+                       business_id)
+        scheduler.delete_schedule(template_id)
+        return None
+    template = store.of_item(item)
+    unfinished = store.pending_of(found.raw(keys.recurring_finalize(template_id)))
+    if unfinished is not None:  # an earlier run died before finalizing this occurrence's invoice
+        logger.warning("recurring template %s: finishing the finalize of invoice %s (%s)", template_id,
+                       unfinished.invoice_id, unfinished.occurrence)
+        if (finished := _finalize(template, unfinished)) is not None:
+            result.finalized.append(finished)
+    return template, found.business.timezone
+
+
 def run_due(business_id: str, template_id: str, today: date | None = None) -> RunResult:
     """Finish a finalize an earlier run left undone, then generate every occurrence of the
     template due by ``today`` (default: today in the business's time zone) that has no invoice
     yet, one transaction each, then move its schedule."""
     result = RunResult(template_id, [])
-    timezone = "UTC"
-    template: RecurringTemplate | None = None
+    loaded = _load_for_run(business_id, template_id, result)
     conflicts = 0
-    while len(result.generated) < MAX_PER_RUN and conflicts < _ATTEMPTS:
-        # The template and its pending finalize (usually absent): one BatchGetItem.
-        found = lookup.fetch(business_id, also=[keys.recurring(template_id), keys.recurring_finalize(template_id)])
-        item = found.raw(keys.recurring(template_id))
-        if item is None:
-            logger.warning("recurring template %s of business %s does not exist: nothing to run", template_id,
-                        business_id)
-            scheduler.delete_schedule(template_id)
-            return result
-        template = store.of_item(item)
-        timezone = found.business.timezone
-        unfinished = store.pending_of(found.raw(keys.recurring_finalize(template_id)))
-        if unfinished is not None:  # an earlier run died before finalizing this occurrence's invoice
-            logger.warning("recurring template %s: finishing the finalize of invoice %s (%s)", template_id,
-                        unfinished.invoice_id, unfinished.occurrence)
-            if (finished := _finalize(template, unfinished)) is not None:
-                result.finalized.append(finished)
+    # After a generation the template is what it wrote: it is read again only after a lost race.
+    while loaded is not None and len(result.generated) < MAX_PER_RUN and conflicts < _ATTEMPTS:
+        template, timezone = loaded
         day = today or today_in(timezone)
         if template.status != "active" or not template.next_occurrence:
             break
@@ -460,6 +468,7 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
             invoice = _generate(template, occurrence, after)
         except transactions.Cancelled:
             conflicts += 1  # another run generated it, or the template changed: read it again
+            loaded = _load_for_run(business_id, template_id, result)
             continue
         except NotFound as missing:
             if missing.code != "customer_not_found":
@@ -467,16 +476,18 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
             # The customer was deleted: nobody is left to bill, so the template ends here rather
             # than failing every occurrence into the dead-letter queue.
             logger.warning("recurring template %s: customer %s was deleted; the template is canceled", template_id,
-                        template.customer_id)
-            template = cancel(business_id, template_id)
+                           template.customer_id)
+            loaded = cancel(business_id, template_id), timezone
             break
         if template.auto_finalize:
             invoice = _finalize(template, store.Pending(occurrence.isoformat(), invoice.id)) or invoice
         result.generated.append(invoice)
-        template = after
-    if template is not None:
-        result.status, result.next_occurrence = template.status, template.next_occurrence
-        _sync_schedule(template, timezone)
+        loaded = after, timezone
+    if loaded is None:
+        return result  # the template does not exist (any more)
+    template, timezone = loaded
+    result.status, result.next_occurrence = template.status, template.next_occurrence
+    _sync_schedule(template, timezone)
     return result
 
 
