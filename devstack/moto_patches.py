@@ -11,6 +11,12 @@
 3. SQS speed: moto computes every queue attribute (counting every message in the queue, three
    times) for each message sent, to read one flag: sending 1000 messages took 20 s. Queue
    attributes are computed when read instead.
+4. Query speed: moto answers every Query by sorting the whole table (every item, compared through
+   ``DynamoType``), then keeps the matches and sorts them again. Here a Query starts from its
+   candidates only, unsorted: the partition for a table Query, the items holding the index's
+   partition key value for an index Query. moto still checks, sorts and pages them itself, so the
+   answer is the same; the keys it sorts by are unique, so no order of ties changes. A 1000-item
+   batch's sweep (200 index Queries on a table of about 5000 items) took 28 s of its 45.
 
 ``apply()`` is idempotent; ``devstack.emulated`` and ``devstack.local`` call it before starting moto.
 """
@@ -70,6 +76,52 @@ def _restore(touched: list[tuple[Any, Any, Any, Any]]) -> None:
             table.items.get(hash_value, {}).pop(range_value, None)
         else:
             table.items[hash_value][range_value] = backup
+
+
+def _candidates(table: Any, hash_key: Any, index_name: str | None,
+                conditions: list[tuple[str, Any]] | None) -> list[Any] | None:
+    """The items a Query can match, unsorted, or None when that is not known here."""
+    if not index_name:
+        if hash_key is None or not table.range_key_attr:
+            return None
+        return list(table.items.get(hash_key, {}).values())
+    if not conditions:
+        return None
+    found = []
+    for partition in table.items.values():
+        for item in partition.values() if table.range_key_attr else (partition,):
+            for name, expected in conditions:
+                actual = item.attrs.get(name)
+                if actual is None or actual.type != expected.type or (
+                        actual.value != expected.value and actual != expected):
+                    break
+            else:
+                found.append(item)
+    return found
+
+
+_INDEX_NAME_AT = 6  # the position of index_name in moto's Table.query(hash_key, *args)
+
+
+def _query(original: Callable[..., Any],
+           all_items: Callable[..., Any]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """``Table.query`` and ``Table.all_items`` that hand a Query its candidates (see point 4)."""
+
+    @functools.wraps(original)
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[_INDEX_NAME_AT] if len(args) > _INDEX_NAME_AT else None)
+        _state.candidates = (self, _candidates(self, hash_key, index_name, kwargs.get("hash_key_conditions")))
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            _state.candidates = None
+
+    @functools.wraps(all_items)
+    def candidates_or_all(self: Any) -> Any:
+        table, candidates = getattr(_state, "candidates", None) or (None, None)
+        return candidates if table is self and candidates is not None else all_items(self)
+
+    return query, candidates_or_all
 
 
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -137,6 +189,10 @@ def apply() -> None:
         backend.transact_write_items = functools.wraps(original)(_transact_write_items)  # type: ignore[method-assign]
         for name in ("put_item", "update_item", "delete_item", "get_item", "query"):
             setattr(backend, name, _locked(getattr(backend, name)))
+
+        from moto.dynamodb.models.table import Table
+
+        Table.query, Table.all_items = _query(Table.query, Table.all_items)  # type: ignore[method-assign]
 
         from moto.sqs.models import Queue
 
