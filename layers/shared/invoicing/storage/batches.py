@@ -55,10 +55,12 @@ def item_record(business_id: str, batch_id: str, index: int, *, customer_id: str
 def draft_record(business_id: str, batch_id: str, index: int, *, invoice: Invoice, product_ids: Iterable[str],
                  sweep: bool) -> dict[str, Any]:
     """The invoice as priced at acceptance, what it sells, and whether it takes its customer's
-    delayed charges (``sweep``)."""
+    delayed charges (``sweep``). The invoice is one JSON string, not a map: the record is only
+    ever written whole and read whole, and a string costs a fraction of a nested map to encode,
+    store and decode."""
     return {
         keys.PK: keys.business(business_id), keys.SK: keys.batch_draft(batch_id, index), "kind": "batch_draft",
-        "invoice": invoice.model_dump(), "product_ids": set(product_ids) or None, "sweep": sweep,
+        "invoice_json": invoice.model_dump_json(), "product_ids": set(product_ids) or None, "sweep": sweep,
     }
 
 
@@ -170,7 +172,7 @@ def load_items(business_id: str, batch_id: str, indexes: Iterable[int]) -> tuple
         states[index] = ItemState(
             business_id=business_id, batch_id=batch_id, index=index, customer_id=item["customer_id"],
             invoice_id=item["invoice_id"], status=item["status"], finalize=bool(header["finalize"]),
-            sweep=bool(draft.get("sweep")), draft=Invoice.model_validate(draft["invoice"]),
+            sweep=bool(draft.get("sweep")), draft=Invoice.model_validate_json(draft["invoice_json"]),
             product_ids=frozenset(draft.get("product_ids") or ()),
         )
     return states, last_number
