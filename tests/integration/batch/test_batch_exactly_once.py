@@ -9,6 +9,7 @@ DYNAMODB_LOCAL_ENDPOINT set."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +37,7 @@ from invoicing.errors import Conflict, NotFound
 from invoicing.http.batches import BatchInvoiceRequest
 from invoicing.operations import batches
 from invoicing.storage import batches as batch_store
-from invoicing.storage import delayed_charges, queue, transactions
+from invoicing.storage import delayed_charges, keys, queue, table, transactions
 from invoicing.storage import invoices as invoice_store
 
 RECEIVES = int(template.load()["Resources"]["BatchQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
@@ -314,6 +315,20 @@ def test_the_same_item_processed_again_directly_is_a_no_op(api: Api, shop: dict[
         assert batches.process_item(api.tenant.business_id, created["batch_id"], index) == "finalized"  # type: ignore[union-attr]
         assert batches.give_up_item(api.tenant.business_id, created["batch_id"], index) == "finalized"  # type: ignore[union-attr]
     assert batch(api, created["batch_id"]) == before
+
+
+def test_a_batch_in_flight_across_a_deploy_with_drafts_in_the_old_format_is_processed(
+        api: Api, shop: dict[str, Any], poller: SqsPoller) -> None:
+    """Drafts written before the invoice became a JSON string (a map) are still read."""
+    created, charges = sweeping_batch(api, shop)
+    business_id = api.tenant.business_id  # type: ignore[union-attr]
+    for index in range(12):
+        key = table.key(keys.business(business_id), keys.batch_draft(created["batch_id"], index))
+        record = table.deserialize(table.client().get_item(TableName=table.table_name(), Key=key)["Item"])
+        record["invoice"] = json.loads(record.pop("invoice_json"))
+        table.client().put_item(TableName=table.table_name(), Item=table.serialize(record))
+    poller.drain()
+    assert_done_once(api, created["batch_id"], charges)
 
 
 def test_a_message_for_no_batch_is_dropped(api: Api, poller: SqsPoller) -> None:

@@ -172,10 +172,18 @@ def load_items(business_id: str, batch_id: str, indexes: Iterable[int]) -> tuple
         states[index] = ItemState(
             business_id=business_id, batch_id=batch_id, index=index, customer_id=item["customer_id"],
             invoice_id=item["invoice_id"], status=item["status"], finalize=bool(header["finalize"]),
-            sweep=bool(draft.get("sweep")), draft=Invoice.model_validate_json(draft["invoice_json"]),
+            sweep=bool(draft.get("sweep")), draft=_draft_invoice(draft),
             product_ids=frozenset(draft.get("product_ids") or ()),
         )
     return states, last_number
+
+
+def _draft_invoice(draft: dict[str, Any]) -> Invoice:
+    """The draft's invoice. A draft written before the invoice became a JSON string holds it as a
+    map: such a batch, in flight while the new code deploys, is still processed."""
+    if "invoice_json" in draft:
+        return Invoice.model_validate_json(draft["invoice_json"])
+    return Invoice.model_validate(draft["invoice"])
 
 
 # ------------------------------------------------------------------------------------ transaction actions
