@@ -85,7 +85,7 @@ def demo(aws_for_fuzzing: None) -> dict[str, Any]:
     """A business of its own for each operation (what one operation's fuzzing writes does not
     slow down the next one's lists, and each run is reproducible alone) holding demo-like data:
     customers, a product variant in stock at a location, delayed charges, a draft and an open
-    invoice; and the ids to aim at."""
+    invoice, an active and a paused recurring template, a completed batch; and the ids to aim at."""
     tenant = create_tenant()
     auth = {"Authorization": f"Bearer {tenant.token}", "x-business-id": tenant.business_id}
 
@@ -109,8 +109,15 @@ def demo(aws_for_fuzzing: None) -> dict[str, Any]:
             "line_items": [{"variant_id": variant, "quantity": 1}, {"description": "Work", "unit_price": 900}]}
     invoices = [call("POST", "/api/v1/invoices", body)["id"] for _ in range(2)]
     call("POST", f"/api/v1/invoices/{invoices[1]}/finalize")
+    template = {"name": "Retainer", "customer_id": customers[1], "frequency": "monthly", "start_date": "2031-01-01",
+                "days_until_due": 14, "template_data": {"line_items": body["line_items"]}}
+    templates = [call("POST", "/api/v1/recurring", template)["id"] for _ in range(2)]
+    call("POST", f"/api/v1/recurring/{templates[1]}/pause")
+    batch = call("POST", "/api/v1/invoices/batch", {"items": [{k: body[k] for k in ("due_date", "line_items")}
+                                                              | {"customer_id": c} for c in customers]})
     ids = {"invoice_id": invoices, "customer_id": customers, "charge_id": charges, "product_id": [product],
-           "variant_id": [variant], "location_id": [location]}
+           "variant_id": [variant], "location_id": [location], "template_id": templates,
+           "batch_id": [batch["batch_id"]]}
     return {"auth": auth, "ids": ids}
 
 
