@@ -50,6 +50,7 @@ class Result:
     peak_mb: float
     decode_mb: float
     status: str
+    seconds: Counter[str]  # inside each AWS operation, end to end ("SQS " before SQS's)
 
     @property
     def end_to_end(self) -> float:
@@ -74,11 +75,20 @@ class Result:
             (f"batch of {n}: the same invoices by TransactWriteItems, 10 per call ({self.backend})",
              f"{self.transact_seconds / self.raw_seconds:.1f}x raw ({self.transact_seconds:.2f} s)", "report", ""),
             (f"batch of {n}: DynamoDB calls per item", f"{per_item:.2f} ({detail})", "report", ""),
+            (f"batch of {n}: where the end to end time goes ({self.backend})", self._where(), "report", ""),
             (f"batch of {n}: API handler peak memory",
              f"{self.peak_mb / self.decode_mb:.1f}x decoding the request alone ({self.peak_mb:.1f} MB vs "
              f"{self.decode_mb:.1f} MB, tracemalloc)",
              f"<= {MEMORY_TARGET_MB} MB", "ok" if self.peak_mb <= MEMORY_TARGET_MB else "MISS"),
         ]
+
+
+    def _where(self) -> str:
+        inside = sum(self.seconds.values())
+        parts = [f"{op} {s / self.raw_seconds:.1f}x" for op, s in self.seconds.most_common() if s >= 0.01]
+        rest = self.end_to_end - inside
+        return (f"in raw-write units: {', '.join(parts)}; the rest (the functions' own Python: validation, "
+                f"pricing, models, logs) {rest / self.raw_seconds:.1f}x")
 
 
 def _accept(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
@@ -171,20 +181,24 @@ def measure(items: int = ITEMS) -> Result:
         poller = SqsPoller()
         _accept(tenant, {"items": body["items"][:1]})  # warm
         poller.drain()
-        with aws_calls.counting(client()) as dynamodb, aws_calls.counting(queue.client()) as sqs:
-            start = time.perf_counter()
-            accepted = _accept(tenant, body)
-            accept_seconds = time.perf_counter() - start
-            api_sqs = Counter(sqs)
-        with aws_calls.counting(client()) as more:
-            start = time.perf_counter()
-            poller.drain()
-            drain_seconds = time.perf_counter() - start
+        with (aws_calls.timing(client()) as seconds, aws_calls.timing(queue.client()) as api_sqs_seconds,
+              aws_calls.timing(poller.sqs) as poller_sqs_seconds):
+            with aws_calls.counting(client()) as dynamodb, aws_calls.counting(queue.client()) as sqs:
+                start = time.perf_counter()
+                accepted = _accept(tenant, body)
+                accept_seconds = time.perf_counter() - start
+                api_sqs = Counter(sqs)
+            with aws_calls.counting(client()) as more:
+                start = time.perf_counter()
+                poller.drain()
+                drain_seconds = time.perf_counter() - start
         dynamodb.update(more)
+        for op, spent in (api_sqs_seconds + poller_sqs_seconds).items():
+            seconds[f"SQS {op}"] += spent
         from invoicing.operations import batches, invoices
 
         done = batches.get_batch(tenant.business_id, accepted["batch_id"])
         like = invoices.get_invoice(tenant.business_id, done.items[0].invoice_id).model_dump()
         raw, transact = _raw_writes(items, like)
     return Result(items, backend, raw, transact, accept_seconds, drain_seconds, api_sqs, dynamodb, peak, decode,
-                  f"{done.status}, {done.finalized} finalized, {done.failed} failed")
+                  f"{done.status}, {done.finalized} finalized, {done.failed} failed", seconds)
