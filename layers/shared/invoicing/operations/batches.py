@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Any
 
 from invoicing.domain.batches import (
@@ -38,16 +37,16 @@ from invoicing.domain.batches import (
 )
 from invoicing.domain.clock import now_iso, today_in
 from invoicing.domain.ids import uuid7
-from invoicing.domain.invoices import check_dates, total_of
+from invoicing.domain.invoices import total_of
 from invoicing.domain.lifecycle import invoice_number, transition
 from invoicing.domain.models import DelayedCharge, Invoice
 from invoicing.errors import Conflict, DomainError, NotFound
-from invoicing.http.batches import BatchInvoiceItem, BatchInvoiceRequest
+from invoicing.http.batches import BatchInvoiceRequest
 from invoicing.http.invoices import MAX_LINES
 from invoicing.observability import logger
-from invoicing.operations.invoices import _inputs, _price, _references  # the pricing of POST /invoices
+from invoicing.operations import pricing
 from invoicing.storage import batches as store
-from invoicing.storage import delayed_charges, lookup, queue, transactions
+from invoicing.storage import delayed_charges, queue, transactions
 from invoicing.storage import invoices as invoices_store
 
 _SWEEP_ATTEMPTS = 8
@@ -58,26 +57,6 @@ QUEUE_FAILED_REASON = "The item could not be queued for processing"
 
 
 # ------------------------------------------------------------------------------------ accept
-def _draft(found: lookup.Lookup, business_id: str, item: BatchInvoiceItem, issue: date, now: str
-           ) -> tuple[Invoice, set[str]]:
-    """The item's invoice as it will be written (status draft), priced now; the same checks and
-    errors as POST /invoices."""
-    customer = found.require_customer(item.customer_id)
-    lines = _inputs(item.line_items)
-    variant_ids, location_ids = _references(lines, None)
-    currency = found.business.currency
-    priced, products = _price(found, lines, variant_ids, location_ids, currency)
-    total = total_of(priced)
-    check_dates(issue, date.fromisoformat(item.due_date))
-    invoice = Invoice(
-        id=uuid7(), business_id=business_id, created_at=now, updated_at=now, status="draft", currency=currency,
-        total=total, total_paid=0, balance_due=total, description=item.description, customer_id=customer.id,
-        customer_name=customer.name, customer_email=customer.email, issue_date=issue.isoformat(),
-        due_date=item.due_date, line_items=priced,
-    )
-    return invoice, products
-
-
 def batch_id_for(business_id: str, idempotency_key: str) -> str:
     """A new batch's id: random (UUIDv7), or, for a request with an Idempotency-Key, derived from
     it, so a retry of a request whose answer was lost finds the batch its first attempt wrote."""
@@ -93,20 +72,15 @@ def create_batch(business_id: str, request: BatchInvoiceRequest, *, idempotency_
     inline) resumes that batch instead of writing another: its pending items are processed or
     queued again (processing is idempotent, so a duplicate message changes nothing)."""
     items = request.items
-    variants: set[str] = set()
-    locations: set[str] = set()
-    for item in items:
-        found_variants, found_locations = _references(_inputs(item.line_items), None)
-        variants.update(found_variants)
-        locations.update(found_locations)
-    found = lookup.fetch(business_id, customers=[i.customer_id for i in items], variants=sorted(variants),
-                         locations=sorted(locations))
+    lines = [pricing.requested(item.line_items) for item in items]
+    found = pricing.fetch(business_id, *lines, customers=[i.customer_id for i in items])
     issue = today_in(found.business.timezone)
     now = now_iso()
     drafts = []
     for index, item in enumerate(items):
-        try:
-            drafts.append(_draft(found, business_id, item, issue, now))
+        try:  # each item's invoice as it will be written, priced now, as POST /invoices would
+            drafts.append(pricing.draft(found, lines[index], customer_id=item.customer_id, currency=None, issue=issue,
+                                        due_date=item.due_date, description=item.description, now=now))
         except DomainError as error:
             raise at_item(index, error) from None
 

@@ -8,11 +8,12 @@ from datetime import date, datetime
 from invoicing.domain import delivery
 from invoicing.domain.clock import now_iso, today_in
 from invoicing.domain.ids import uuid7
-from invoicing.domain.invoices import CatalogPrice, LineInput, check_dates, price_lines, total_of
+from invoicing.domain.invoices import check_dates, total_of
 from invoicing.domain.lifecycle import transition
-from invoicing.domain.models import Invoice, LineItem
+from invoicing.domain.models import Invoice
 from invoicing.errors import Conflict, Unprocessable
 from invoicing.http.invoices import InvoiceCreate, InvoiceUpdate, LineItemRequest
+from invoicing.operations import pricing
 from invoicing.storage import delayed_charges, keys, lookup
 from invoicing.storage import invoices as store
 from invoicing.storage.paging import Page, PageRequest
@@ -25,61 +26,21 @@ def _recurring_lines(lines: Sequence[LineItemRequest]) -> list[dict[str, object]
     return [line.model_dump(exclude_none=True) for line in lines]
 
 
-def _inputs(lines: Sequence[LineItemRequest]) -> list[LineInput]:
-    return [LineInput(**line.model_dump()) for line in lines]
-
-
-def _references(lines: Sequence[LineInput], fulfillment_location_id: str | None) -> tuple[list[str], list[str]]:
-    variants = sorted({line.variant_id for line in lines if not line.is_custom and line.variant_id})
-    locations = {line.location_id for line in lines if not line.is_custom and line.location_id}
-    if fulfillment_location_id:
-        locations.add(fulfillment_location_id)
-    return variants, sorted(locations)
-
-
-def _price(found: lookup.Lookup, lines: Sequence[LineInput], variant_ids: Sequence[str], location_ids: Sequence[str],
-           currency: str) -> tuple[list[LineItem], set[str]]:
-    """Priced lines and the products they sell; 404 for unknown locations or variants."""
-    for location_id in location_ids:
-        found.require_location(location_id)
-    catalog, products = {}, set()
-    for variant_id in variant_ids:
-        variant = found.variant(variant_id)
-        if variant is not None:
-            catalog[variant_id] = CatalogPrice(name=variant.name, unit_price=variant.unit_price)
-            products.add(variant.product_id)
-    priced = price_lines(lines, catalog=catalog, invoice_currency=currency, catalog_currency=found.business.currency,
-                         new_id=uuid7)
-    return priced, products
-
-
 def create_invoice(business_id: str, request: InvoiceCreate) -> Invoice:
     """One BatchGetItem for the business and everything referenced, one PutItem (a transaction
     with the template and its first occurrence marker when ``recurring`` is given)."""
-    lines = _inputs(request.line_items)
-    variant_ids, location_ids = _references(lines, request.fulfillment_location_id)
-    found = lookup.fetch(business_id, customers=[request.customer_id], variants=variant_ids, locations=location_ids)
-    customer = found.require_customer(request.customer_id)
-    business = found.business
-    currency = request.currency or business.currency
-    priced, products = _price(found, lines, variant_ids, location_ids, currency)
-    total = total_of(priced)
-    issue = date.fromisoformat(request.issue_date) if request.issue_date else today_in(business.timezone)
-    check_dates(issue, date.fromisoformat(request.due_date))
-    now = now_iso()
-    invoice = Invoice(
-        id=uuid7(), business_id=business_id, created_at=now, updated_at=now, status="draft", currency=currency,
-        total=total, total_paid=0, balance_due=total, description=request.description, customer_id=customer.id,
-        customer_name=customer.name, customer_email=customer.email, issue_date=issue.isoformat(),
-        due_date=request.due_date, line_items=priced, fulfillment_location_id=request.fulfillment_location_id,
-        recurring_template_id=uuid7() if request.recurring else None,
-    )
+    lines = pricing.requested(request.line_items, request.fulfillment_location_id)
+    found = pricing.fetch(business_id, lines, customers=[request.customer_id])
+    invoice, products = pricing.draft(
+        found, lines, customer_id=request.customer_id, currency=request.currency,
+        issue=date.fromisoformat(request.issue_date) if request.issue_date else None, due_date=request.due_date,
+        description=request.description, now=now_iso(), recurring_template_id=uuid7() if request.recurring else None)
     if request.recurring is None:
         store.put_new(invoice, product_ids=products)
         return invoice
     from invoicing.operations import recurring  # only here: the invoice functions' cold start skips it
 
-    made = recurring.from_invoice(invoice, request.recurring, business.timezone,
+    made = recurring.from_invoice(invoice, request.recurring, found.business.timezone,
                                   _recurring_lines(request.line_items))
     store.put_new(invoice, product_ids=products, also=made.actions)
     recurring.schedule_new(made)
@@ -102,10 +63,9 @@ def update_invoice(business_id: str, invoice_id: str, request: InvoiceUpdate) ->
     if request.id != invoice_id:
         raise Unprocessable(f"The body's id {request.id} is not the id in the path ({invoice_id})",
                             loc=("body", "id"), type="value_error", input=request.id)
-    lines = _inputs(request.line_items or [])
-    variant_ids, location_ids = _references(lines, request.fulfillment_location_id)
-    found = lookup.fetch(business_id, customers=[request.customer_id] if request.customer_id else [],
-                         variants=variant_ids, locations=location_ids, also=[keys.invoice(invoice_id)])
+    lines = pricing.requested(request.line_items or [], request.fulfillment_location_id)
+    found = pricing.fetch(business_id, lines, customers=[request.customer_id] if request.customer_id else [],
+                          also=[keys.invoice(invoice_id)])
     item = found.raw(keys.invoice(invoice_id))
     if item is None:
         raise store.not_found(invoice_id)
@@ -121,14 +81,13 @@ def update_invoice(business_id: str, invoice_id: str, request: InvoiceUpdate) ->
         customer = found.require_customer(request.customer_id)
         update.update(customer_id=customer.id, customer_name=customer.name, customer_email=customer.email)
     if request.line_items is not None:
-        priced, products = _price(found, lines, variant_ids, location_ids, current.currency)
+        priced, products = pricing.price(found, lines, current.currency)
         swept = [line for line in current.line_items if line.delayed_charge_id]  # they stay on the invoice
         all_lines = [*priced, *swept]
         total = total_of(all_lines)
         update.update(line_items=all_lines, total=total, balance_due=total - current.total_paid)
     else:
-        for location_id in location_ids:  # _price checks them when there are new lines
-            found.require_location(location_id)
+        pricing.require_locations(found, lines)  # pricing new lines checks them too
     if request.fulfillment_location_id is not None and not current.delivered:
         update["fulfillment_location_id"] = request.fulfillment_location_id
     if request.description is not None:

@@ -28,12 +28,12 @@ from typing import Any
 from invoicing.domain import recurrence
 from invoicing.domain.clock import now_iso, today_in
 from invoicing.domain.ids import uuid7
-from invoicing.domain.invoices import LineInput, total_of
 from invoicing.domain.models import Invoice, LineItem, RecurringTemplate, RecurringTemplateData
 from invoicing.errors import Conflict, NotFound, Unprocessable
 from invoicing.http.invoices import InvoiceRecurringConfig
 from invoicing.http.recurring import RecurringCreate, RecurringUpdate
 from invoicing.observability import logger
+from invoicing.operations import pricing
 from invoicing.storage import invoices as invoice_store
 from invoicing.storage import keys, lookup, scheduler, transactions
 from invoicing.storage import recurring as store
@@ -97,15 +97,11 @@ def _validate_lines(business_id: str, lines: list[dict[str, Any]], fulfillment_l
                     currency: str | None, *, customer_id: str | None = None) -> lookup.Lookup:
     """Price the lines once now (in the business's currency unless ``currency``), so an unknown
     customer (when given), variant or location is a 404 at creation: one BatchGetItem."""
-    from invoicing.operations.invoices import _price, _references
-
-    inputs = [LineInput(**line) for line in lines]
-    variant_ids, location_ids = _references(inputs, fulfillment_location_id)
-    found = lookup.fetch(business_id, customers=[customer_id] if customer_id else [], variants=variant_ids,
-                         locations=location_ids)
+    requested = pricing.requested(lines, fulfillment_location_id)
+    found = pricing.fetch(business_id, requested, customers=[customer_id] if customer_id else [])
     if customer_id:
         found.require_customer(customer_id)
-    _price(found, inputs, variant_ids, location_ids, currency or found.business.currency)
+    pricing.price(found, requested, currency or found.business.currency)
     return found
 
 
@@ -394,24 +390,14 @@ def _generate(template: RecurringTemplate, occurrence: date, after: RecurringTem
     """Price the template's lines as of today's catalog and write the invoice, its marker, the
     template's advance and (``auto_finalize``) its pending finalize in one transaction
     (``transactions.Cancelled`` when any of them fails)."""
-    from invoicing.operations.invoices import _price, _references
-
     data = template.template_data
-    inputs = [LineInput(**line) for line in data.line_items]
-    variant_ids, location_ids = _references(inputs, data.fulfillment_location_id)
-    found = lookup.fetch(template.business_id, customers=[template.customer_id], variants=variant_ids,
-                         locations=location_ids)
-    customer = found.require_customer(template.customer_id)
-    priced, products = _price(found, inputs, variant_ids, location_ids, template.currency)
-    total = total_of(priced)
+    requested = pricing.requested(data.line_items, data.fulfillment_location_id)
+    found = pricing.fetch(template.business_id, requested, customers=[template.customer_id])
     now = now_iso()
-    invoice = Invoice(
-        id=uuid7(), business_id=template.business_id, created_at=now, updated_at=now, status="draft",
-        currency=template.currency, total=total, total_paid=0, balance_due=total, description=data.description,
-        customer_id=customer.id, customer_name=customer.name, customer_email=customer.email,
-        issue_date=occurrence.isoformat(), due_date=(occurrence + timedelta(days=template.days_until_due)).isoformat(),
-        line_items=priced, fulfillment_location_id=data.fulfillment_location_id, recurring_template_id=template.id,
-    )
+    invoice, products = pricing.draft(
+        found, requested, customer_id=template.customer_id, currency=template.currency, issue=occurrence,
+        due_date=(occurrence + timedelta(days=template.days_until_due)).isoformat(), description=data.description,
+        now=now, recurring_template_id=template.id)
     also = [store.marker_action(template.business_id, template.id, occurrence.isoformat(), invoice.id, now),
             store.replace_action(template, after)]
     if template.auto_finalize:
