@@ -20,7 +20,8 @@ from invoicing.domain.batches import Batch, BatchItemResult, ItemStatus, batch_s
 from invoicing.domain.models import Invoice
 from invoicing.errors import NotFound
 from invoicing.storage import invoices, keys, lookup, transactions
-from invoicing.storage.table import Throttled, client, deserialize, serialize, table_name, value
+from invoicing.storage.paging import query_all
+from invoicing.storage.table import Throttled, client, serialize, table_name, value
 
 BATCH_WRITE_LIMIT = 25
 _RETRIES = 8
@@ -115,17 +116,11 @@ def read_keyed(business_id: str, batch_id: str) -> tuple[Batch, str | None]:
     }
     header: dict[str, Any] | None = None
     items: list[BatchItemResult] = []
-    while True:
-        out = client().query(**args)
-        for raw in out.get("Items", []):
-            record = deserialize(raw)
-            if record[keys.SK] == keys.batch(batch_id):
-                header = record
-            else:
-                items.append(_result(record))
-        if "LastEvaluatedKey" not in out:
-            break
-        args["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+    for record in query_all(args):
+        if record[keys.SK] == keys.batch(batch_id):
+            header = record
+        else:
+            items.append(_result(record))
     if header is None:
         raise not_found(batch_id)
     return batch_of(header, items), header.get("request_sha256")

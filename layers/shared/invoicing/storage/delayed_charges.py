@@ -17,8 +17,8 @@ from invoicing.domain.delayed_charges import require_pending
 from invoicing.domain.models import DelayedCharge
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
-from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
-from invoicing.storage.table import client, deserialize, get_item, key, serialize, table_name, value
+from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
+from invoicing.storage.table import client, get_item, key, serialize, table_name, value
 
 _ATTEMPTS = 5
 _DERIVED = {"can_be_updated", "can_be_deleted", "can_be_invoiced"}  # computed from status, never stored
@@ -143,16 +143,7 @@ def pending_for_customer(business_id: str, customer_id: str, currency: str | Non
     if currency:
         args["FilterExpression"] = "currency = :currency"
         args["ExpressionAttributeValues"][":currency"] = value(currency)
-    found: list[DelayedCharge] = []
-    while limit is None or len(found) < limit:
-        if limit is not None:
-            args["Limit"] = limit - len(found)
-        out = client().query(**args)
-        found.extend(DelayedCharge.model_validate(deserialize(item)) for item in out.get("Items", []))
-        if "LastEvaluatedKey" not in out:
-            break
-        args["ExclusiveStartKey"] = out["LastEvaluatedKey"]
-    return found
+    return [DelayedCharge.model_validate(item) for item in query_all(args, limit=limit)]
 
 
 def invoice_action(business_id: str, charge: DelayedCharge, invoice_id: str, now: str) -> dict[str, Any]:

@@ -9,6 +9,8 @@ search). DynamoDB applies ``Limit`` before the filter, so a filtered page is sti
 without ``Limit`` (DynamoDB stops at 1 MB) and cut at ``limit`` matches. When that 1 MB held fewer
 matches than ``limit``, the page is short and ``has_next`` is true: the next cursor resumes where
 DynamoDB stopped. A page never costs more than one Query, however rare the matches.
+
+Reads that need every match (not a page) follow ``LastEvaluatedKey`` through ``query_all``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -138,17 +141,30 @@ def _decode(cursor: str, where: Partition) -> tuple[dict[str, Any], Direction]:
     return {n: {"S": edge[n]} for n in names}, decoded["d"]
 
 
+def _responses(args: dict[str, Any], limit: int | None = None) -> Iterator[Mapping[str, Any]]:
+    """Each response of one Query, following ``LastEvaluatedKey`` to the end, or (``limit``)
+    until ``limit`` items came back: then each call's ``Limit`` is what is still missing, so
+    no item is read beyond ``limit``."""
+    args, returned = dict(args), 0
+    while limit is None or returned < limit:
+        if limit is not None:
+            args["Limit"] = limit - returned
+        out = client().query(**args)
+        returned += len(out.get("Items", []))
+        yield out
+        if "LastEvaluatedKey" not in out:
+            return
+        args["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+
+def query_all(args: dict[str, Any], *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every item (deserialized) a Query's ``args`` match, in order, at most ``limit``: as many
+    Query calls as DynamoDB's 1 MB pages (and, with a FilterExpression, ``Limit``) need."""
+    return [deserialize(item) for out in _responses(args, limit) for item in out.get("Items", [])]
+
+
 def _count(where: Partition, filter_: Filter | None = None) -> int:
-    total, start = 0, None
-    while True:
-        args = _query_args(where, filter_)
-        if start:
-            args["ExclusiveStartKey"] = start
-        out = client().query(Select="COUNT", **args)
-        total += out["Count"]
-        start = out.get("LastEvaluatedKey")
-        if not start:
-            return total
+    return sum(out["Count"] for out in _responses({**_query_args(where, filter_), "Select": "COUNT"}))
 
 
 def _query_args(where: Partition, filter_: Filter | None = None) -> dict[str, Any]:

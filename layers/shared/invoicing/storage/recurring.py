@@ -25,8 +25,8 @@ from typing import Any
 from invoicing.domain.models import RecurringTemplate
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
-from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
-from invoicing.storage.table import client, deserialize, get_item, key, serialize, table_name, value
+from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
+from invoicing.storage.table import client, get_item, key, serialize, table_name, value
 
 
 def not_found(template_id: str) -> NotFound:
@@ -187,14 +187,10 @@ def due_through(day: str) -> list[Due]:
         "ProjectionExpression": "business_id, id, next_occurrence, template_id, occurrence",
     }
     found: dict[tuple[str, str], Due] = {}
-    while True:
-        out = client().query(**args)
-        for item in map(deserialize, out["Items"]):
-            if "template_id" in item:  # a pending finalize
-                due = Due(item["business_id"], item["template_id"], item["occurrence"])
-            else:
-                due = Due(item["business_id"], item["id"], item["next_occurrence"])
-            found.setdefault((due.business_id, due.template_id), due)
-        if "LastEvaluatedKey" not in out:
-            return list(found.values())
-        args["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+    for item in query_all(args):
+        if "template_id" in item:  # a pending finalize
+            due = Due(item["business_id"], item["template_id"], item["occurrence"])
+        else:
+            due = Due(item["business_id"], item["id"], item["next_occurrence"])
+        found.setdefault((due.business_id, due.template_id), due)
+    return list(found.values())
