@@ -104,9 +104,10 @@ def get(business_id: str, invoice_id: str) -> Stored:
     return stored_of(item)
 
 
-def _unchanged(stored: Stored) -> tuple[str, dict[str, Any]]:
-    return "version = :version AND #status = :status", {
-        ":version": value(stored.version), ":status": value(stored.invoice.status)}
+def _unchanged(stored: Stored) -> dict[str, Any]:
+    """The condition (a ``transactions`` action's keyword arguments) that the invoice is as read."""
+    return {"condition": "version = :version AND #status = :status", "names": {"#status": "status"},
+            "values": {":version": stored.version, ":status": stored.invoice.status}}
 
 
 def replace(before: Stored, after: Invoice, *, product_ids: Iterable[str] | None = None,
@@ -115,27 +116,22 @@ def replace(before: Stored, after: Invoice, *, product_ids: Iterable[str] | None
     item = item_of(after, version=before.version + 1,
                    product_ids=before.product_ids if product_ids is None else product_ids,
                    number_seq=before.number_seq)
-    condition, values = _unchanged(before)
-    put: dict[str, Any] = {"TableName": table_name(), "Item": serialize(item), "ConditionExpression": condition,
-           "ExpressionAttributeNames": {"#status": "status"}, "ExpressionAttributeValues": values}
+    put = transactions.put(item, **_unchanged(before))
     try:
         if also:
-            transactions.transact([{"Put": put}, *also])
+            transactions.transact([put, *also])
         else:
-            client().put_item(**put)
+            client().put_item(**put["Put"])
     except (transactions.Cancelled, client().exceptions.ConditionalCheckFailedException):
         raise Conflict(f"Invoice {after.id} was changed by another request; read it again and retry",
                        code="concurrent_update") from None
 
 
 def delete(before: Stored, *, also: Sequence[dict[str, Any]] = ()) -> None:
-    condition, values = _unchanged(before)
-    action = {"TableName": table_name(), "Key": key(keys.business(before.invoice.business_id),
-                                                   keys.invoice(before.invoice.id)),
-              "ConditionExpression": condition, "ExpressionAttributeNames": {"#status": "status"},
-              "ExpressionAttributeValues": values}
+    action = transactions.delete(keys.business(before.invoice.business_id), keys.invoice(before.invoice.id),
+                                 **_unchanged(before))
     try:
-        transactions.transact([{"Delete": action}, *also])
+        transactions.transact([action, *also])
     except transactions.Cancelled:
         raise Conflict(f"Invoice {before.invoice.id} was changed by another request; read it again and retry",
                        code="concurrent_update") from None
@@ -199,10 +195,8 @@ def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict
         number = invoice_number(sequence)
         invoice = stored.invoice.model_copy(update={"status": "open", "number": number, "updated_at": now})
         counter = take_numbers_action(business_id, current, 1)
-        condition, cond_values = _unchanged(stored)
         updated = item_of(invoice, version=stored.version + 1, product_ids=stored.product_ids, number_seq=sequence)
-        put = {"Put": {"TableName": table_name(), "Item": serialize(updated), "ConditionExpression": condition,
-                       "ExpressionAttributeNames": {"#status": "status"}, "ExpressionAttributeValues": cond_values}}
+        put = transactions.put(updated, **_unchanged(stored))
         try:
             transactions.transact([counter, put, *also])
         except transactions.Cancelled as cancelled:

@@ -26,7 +26,7 @@ from invoicing.domain.models import RecurringTemplate
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
-from invoicing.storage.table import client, get_item, key, serialize, table_name, value
+from invoicing.storage.table import client, get_item, serialize, table_name, value
 
 
 def not_found(template_id: str) -> NotFound:
@@ -60,9 +60,7 @@ def put_action(template: RecurringTemplate) -> dict[str, Any]:
 def replace_action(before: RecurringTemplate, after: RecurringTemplate) -> dict[str, Any]:
     """The transaction action that overwrites ``before`` with ``after`` (whose version must be
     ``before.version + 1``), only if nobody changed it in between."""
-    return {"Put": {"TableName": table_name(), "Item": serialize(item_of(after)),
-                    "ConditionExpression": "version = :version",
-                    "ExpressionAttributeValues": {":version": value(before.version)}}}
+    return transactions.put(item_of(after), "version = :version", values={":version": before.version})
 
 
 def marker_action(business_id: str, template_id: str, occurrence: str, invoice_id: str, now: str) -> dict[str, Any]:
@@ -97,22 +95,17 @@ def pending_of(item: dict[str, Any] | None) -> Pending | None:
     return None if item is None else Pending(item["occurrence"], item["invoice_id"])
 
 
-def _pending_delete(business_id: str, template_id: str, invoice_id: str) -> dict[str, Any]:
-    return {"TableName": table_name(), "Key": key(keys.business(business_id), keys.recurring_finalize(template_id)),
-            "ConditionExpression": "invoice_id = :invoice",
-            "ExpressionAttributeValues": {":invoice": value(invoice_id)}}
-
-
 def clear_pending_action(business_id: str, template_id: str, invoice_id: str) -> dict[str, Any]:
     """The transaction action (with the invoice's finalize) deleting its pending finalize; it
     fails, cancelling that finalize, when another run has already finished it."""
-    return {"Delete": _pending_delete(business_id, template_id, invoice_id)}
+    return transactions.delete(keys.business(business_id), keys.recurring_finalize(template_id),
+                               "invoice_id = :invoice", values={":invoice": invoice_id})
 
 
 def clear_pending(business_id: str, template_id: str, invoice_id: str) -> bool:
     """Drop the pending finalize of ``invoice_id`` without finalizing it; False if it was gone."""
     try:
-        client().delete_item(**_pending_delete(business_id, template_id, invoice_id))
+        client().delete_item(**clear_pending_action(business_id, template_id, invoice_id)["Delete"])
     except client().exceptions.ConditionalCheckFailedException:
         return False
     return True

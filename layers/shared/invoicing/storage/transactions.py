@@ -3,6 +3,9 @@
 When a transaction is cancelled DynamoDB says, per action and in order, why: ``ConditionalCheckFailed``
 for a failed condition, ``None`` for an action that was fine. Callers map the failed action to
 the answer (the product of a new variant is missing: 404; its SKU is taken: 409).
+
+The action builders take expression ``values`` as plain Python values (serialised here). A Put or
+Delete action's inner dict is also the arguments of a single conditional PutItem or DeleteItem.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from invoicing.storage.table import client, key, serialize, table_name, value
 
 CONDITION_FAILED = "ConditionalCheckFailed"
+NEW = "attribute_not_exists(PK)"  # a Put's default condition: never over an existing item
 
 
 class Cancelled(Exception):
@@ -35,30 +39,38 @@ def transact(actions: Sequence[dict[str, Any]]) -> None:
         raise Cancelled(reasons) from None
 
 
-def put(item: dict[str, Any], *, new: bool = True) -> dict[str, Any]:
-    action: dict[str, Any] = {"TableName": table_name(), "Item": serialize(item)}
-    if new:
-        action["ConditionExpression"] = "attribute_not_exists(PK)"
-    return {"Put": action}
-
-
-def check(pk: str, sk: str, condition: str = "attribute_exists(PK)", *,
-          values: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A ConditionCheck action (the default: the item exists); ``values`` are plain Python values."""
-    action: dict[str, Any] = {"TableName": table_name(), "Key": key(pk, sk), "ConditionExpression": condition}
-    if values:
-        action["ExpressionAttributeValues"] = {k: value(v) for k, v in values.items()}
-    return {"ConditionCheck": action}
-
-
-def update(pk: str, sk: str, expression: str, *, condition: str | None = None,
-           names: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An Update action; ``values`` are plain Python values (serialised here)."""
-    action: dict[str, Any] = {"TableName": table_name(), "Key": key(pk, sk), "UpdateExpression": expression}
+def _conditional(action: dict[str, Any], condition: str | None, names: dict[str, str] | None,
+                 values: dict[str, Any] | None) -> dict[str, Any]:
+    """``action`` with its condition and expression attributes (those given)."""
     if condition:
         action["ConditionExpression"] = condition
     if names:
         action["ExpressionAttributeNames"] = names
     if values:
         action["ExpressionAttributeValues"] = {k: value(v) for k, v in values.items()}
-    return {"Update": action}
+    return action
+
+
+def put(item: dict[str, Any], condition: str | None = NEW, *, names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A Put action: by default of a new item only; else only if ``condition`` holds (None: always)."""
+    return {"Put": _conditional({"TableName": table_name(), "Item": serialize(item)}, condition, names, values)}
+
+
+def delete(pk: str, sk: str, condition: str, *, names: dict[str, str] | None = None,
+           values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A Delete action, only if ``condition`` holds for the item."""
+    return {"Delete": _conditional({"TableName": table_name(), "Key": key(pk, sk)}, condition, names, values)}
+
+
+def check(pk: str, sk: str, condition: str = "attribute_exists(PK)", *,
+          values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A ConditionCheck action (the default: the item exists)."""
+    return {"ConditionCheck": _conditional({"TableName": table_name(), "Key": key(pk, sk)}, condition, None, values)}
+
+
+def update(pk: str, sk: str, expression: str, *, condition: str | None = None,
+           names: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An Update action."""
+    action: dict[str, Any] = {"TableName": table_name(), "Key": key(pk, sk), "UpdateExpression": expression}
+    return {"Update": _conditional(action, condition, names, values)}
