@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from invoicing.domain.recurrence import Frequency
+
 Currency = Literal["USD", "CAD", "AUD", "EUR", "GBP"]
 Role = Literal["owner", "admin", "member", "viewer"]
 InvoiceStatus = Literal["draft", "open", "partially_paid", "manual_paid", "stripe_paid", "void", "uncollectible"]
@@ -168,7 +170,6 @@ class DelayedCharge(Record):
         return self.status == "pending"
 
 
-RecurringFrequency = Literal["daily", "weekly", "biweekly", "monthly", "quarterly", "annually"]
 RecurringStatus = Literal["active", "paused", "canceled", "completed"]
 
 
@@ -190,7 +191,7 @@ class RecurringTemplate(Record):
     recurrence_type: Literal["invoice"] = "invoice"
     customer_id: str
     currency: Currency
-    frequency: RecurringFrequency
+    frequency: Frequency
     start_date: str
     day_of_month: int | None = None
     day_of_week: int | None = Field(default=None, description="0=Monday .. 6=Sunday")

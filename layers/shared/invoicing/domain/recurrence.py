@@ -13,10 +13,11 @@ import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, get_args
 
+# The one spelling of the frequencies: the stored record and the request body use this type.
 Frequency = Literal["daily", "weekly", "biweekly", "monthly", "quarterly", "annually"]
-FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly", "biweekly", "monthly", "quarterly", "annually")
+FREQUENCIES: tuple[Frequency, ...] = get_args(Frequency)
 _DAYS: dict[str, int] = {"daily": 1, "weekly": 7, "biweekly": 14}
 _MONTHS: dict[str, int] = {"monthly": 1, "quarterly": 3, "annually": 12}
 

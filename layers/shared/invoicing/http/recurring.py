@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from invoicing.domain import recurrence
 from invoicing.http.invoices import MAX_LINES, LineItemRequest
 from invoicing.http.types import Currency, DateString, Integer, Text, Uuid
 
-Frequency = Annotated[Literal["daily", "weekly", "biweekly", "monthly", "quarterly", "annually"],
-                      Field(description="How often an invoice is generated")]
+Frequency = Annotated[recurrence.Frequency, Field(description="How often an invoice is generated")]
 DayOfMonth = Annotated[Integer | None, Field(ge=1, le=31, description="1-31 (monthly, quarterly, annually); "
                                                                       "31 is each month's last day when shorter")]
 DayOfWeek = Annotated[Integer | None, Field(ge=0, le=6, description="0=Monday .. 6=Sunday (weekly, biweekly)")]
