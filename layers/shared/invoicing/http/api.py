@@ -17,7 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from invoicing.http import idempotency
+from invoicing.http import idempotency, proxy
 from invoicing.http.errors import detail, register_error_handlers
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -39,13 +39,6 @@ def caller_of(event: Mapping[str, Any]) -> Caller | None:
     return Caller(business_id=str(business_id), user_id=str(user_id), role=str(role))
 
 
-def _header(event: Mapping[str, Any], name: str) -> str:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == name:
-            return value or ""
-    return ""
-
-
 def _guard(event: Mapping[str, Any]) -> Response | None:
     """Answer the request here when it must never reach a route: no caller, a viewer writing, or
     a body that is not readable JSON text."""
@@ -58,7 +51,7 @@ def _guard(event: Mapping[str, Any]) -> Response | None:
     body = event.get("body")
     if method not in WRITE_METHODS or body in (None, ""):
         return None
-    content_type = _header(event, "content-type").strip().lower()
+    content_type = proxy.header(event, "content-type").strip().lower()
     if content_type and not content_type.startswith("application/json"):
         return detail(415, f"Unsupported content type '{content_type}': send the body as application/json",
                       "unsupported_media_type")
@@ -94,10 +87,4 @@ class InvoicingApi(APIGatewayRestResolver):
 
 
 def _as_proxy_response(response: Response) -> dict[str, Any]:
-    return {
-        "statusCode": response.status_code,
-        "headers": {"Content-Type": response.headers.get("Content-Type", "application/json")},
-        "multiValueHeaders": {},
-        "body": response.body,
-        "isBase64Encoded": False,
-    }
+    return proxy.response(response.status_code, response.body, response.headers.get("Content-Type", "application/json"))

@@ -26,6 +26,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from invoicing.http import proxy
+
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
@@ -48,10 +50,7 @@ class _NotStored(Exception):
 
 def key_of(event: Mapping[str, Any]) -> str:
     """The header's value, whatever the case of its name (REST proxy events keep the client's)."""
-    for name, value in (event.get("headers") or {}).items():
-        if name.lower() == HEADER.lower():
-            return (value or "").strip()
-    return ""
+    return proxy.header(event, HEADER).strip()
 
 
 def _request_of(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -82,8 +81,7 @@ def _conflict(message: str, code: str) -> ProxyResponse:
 
 
 def _proxy(status: int, body: Any) -> ProxyResponse:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "multiValueHeaders": {},
-            "body": json.dumps(body), "isBase64Encoded": False}
+    return proxy.response(status, json.dumps(body))
 
 
 def run(event: Mapping[str, Any], context: Any, business_id: str, answer: Callable[[], ProxyResponse]
