@@ -60,9 +60,14 @@ class Function:
     events: dict[str, Any] = field(default_factory=dict)
 
 
+def parse(text: str) -> dict[str, Any]:
+    """A CloudFormation template's YAML, short-form tags included (also a ``sam build`` output's)."""
+    return yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
 @cache
 def load() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return parse(TEMPLATE.read_text())
 
 
 def resources(kind: str) -> dict[str, dict[str, Any]]:

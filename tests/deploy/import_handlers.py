@@ -21,23 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags, kept as {"Ref": ...} / {"Fn::X": ...}."""
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        return {name: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {name: loader.construct_sequence(node, deep=True)}
-    return {name: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
-
-
-_CfnLoader.add_multi_constructor("!", _tag)
+from devstack import template
 
 # Run inside the target interpreter: argv = [module, attribute]; environment from the template.
 _PROBE = """
@@ -70,9 +54,9 @@ def _environment(variables: dict[str, Any]) -> dict[str, str]:
 
 def check(build_dir: Path, runtime_dir: Path, python: str) -> list[str]:
     build_dir, runtime_dir = build_dir.resolve(), runtime_dir.resolve()
-    template = yaml.load((build_dir / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader
-    resources: dict[str, Any] = template["Resources"]
-    globals_fn = (template.get("Globals") or {}).get("Function") or {}
+    built = template.parse((build_dir / "template.yaml").read_text())
+    resources: dict[str, Any] = built["Resources"]
+    globals_fn = (built.get("Globals") or {}).get("Function") or {}
     extra = sorted(p.name for p in runtime_dir.iterdir()
                    if p.name.split(".")[0].split("-")[0] not in RUNTIME_MODULES
                    and not p.name.endswith(".dist-info") and not p.name.startswith(".")

@@ -6,96 +6,30 @@ exercised with ``requests`` (and ``curl``, when installed) and the admin CLI, as
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from stack_support import DEMO_BUSINESS, DEMO_TOKEN, STARTUP_SECONDS, Stack, free_port, launch, serve
 
 from devstack import template
 
 pytestmark = pytest.mark.e2e
 
-DEMO_BUSINESS = "0195f1a0-0000-7000-8000-000000000001"
-DEMO_TOKEN = "dz_demo_owner_token_local_only"
-STARTUP_SECONDS = 90
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Stack:
-    process: subprocess.Popen[str]
-    state_file: Path
-    env: dict[str, str]
-    lines: list[str] = field(default_factory=list)
-    base_url: str = ""
-
-    @property
-    def stdout(self) -> str:
-        return "".join(self.lines)
-
-    def demo_headers(self, **extra: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {DEMO_TOKEN}", "x-business-id": DEMO_BUSINESS, **extra}
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def admin(self, *args: str) -> dict[str, Any]:
-        done = subprocess.run([sys.executable, "-m", "ops.admin", *args], capture_output=True, text=True,
-                              timeout=60, env=self.env, cwd=template.ROOT, check=False)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)  # type: ignore[no-any-return]
-
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Given ``python -m devstack serve`` on a free port (its own state file), up and seeded."""
-    state_file = tmp_path_factory.mktemp("devstack") / "state.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env.update(DEVSTACK_STATE_FILE=str(state_file), PYTHONUNBUFFERED="1")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=template.ROOT,
-    )
-    running = Stack(process, state_file, env)
-    assert process.stdout is not None
-    reader = threading.Thread(target=lambda: running.lines.extend(iter(process.stdout.readline, "")),  # type: ignore[union-attr]
-                              daemon=True)
-    reader.start()
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while "Ctrl-C stops the stack" not in running.stdout:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the local stack did not start:\n{running.stdout}")
-        time.sleep(0.1)
-    running.base_url = f"http://127.0.0.1:{port}"
-    try:
+    with serve(tmp_path_factory.mktemp("devstack")) as running:
         yield running
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
 
 
 def printed_curl(stdout: str) -> list[str]:
@@ -290,11 +224,7 @@ def test_a_second_serve_refuses_while_the_stack_runs(stack):
 
 
 def test_sigterm_stops_a_stack_cleanly_and_removes_its_state_file(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env.update(DEVSTACK_STATE_FILE=str(tmp_path / "state.json"), PYTHONUNBUFFERED="1")
-    process = subprocess.Popen([sys.executable, "-m", "devstack", "serve", "--no-seed", "--port", str(free_port())],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                               cwd=template.ROOT)
+    process, _ = launch(tmp_path / "state.json", "--no-seed", "--port", str(free_port()))
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while not (tmp_path / "state.json").exists():
