@@ -24,7 +24,8 @@ from bench import aws_calls
 from devstack import runtime, template
 from devstack.scheduler_clock import SchedulerClock
 from invoicing.operations import recurring
-from invoicing.storage import scheduler
+from invoicing.storage import keys, scheduler
+from invoicing.storage.table import client, key, table_name, value
 
 EVENTS = template.ROOT / "events"
 
@@ -125,6 +126,37 @@ def test_down_over_three_occurrences_the_catch_up_generates_each_once(api: Api, 
     assert len(generated_invoices(api, template["id"])) == 3 and len(generated_invoices(api, other["id"])) == 2
     assert [h["issue_date"] for h in history(api, template["id"], "descending=true")] == [
         "2031-03-31", "2031-02-28", "2031-01-31"]
+
+
+def _due_partition(business_id: str, template_id: str) -> str:
+    got = client().get_item(TableName=table_name(), Key=key(keys.business(business_id), keys.recurring(template_id)))
+    return got["Item"][keys.GSI2PK]["S"]  # type: ignore[no-any-return]
+
+
+def test_templates_spread_over_the_due_index_shards_and_the_catch_up_runs_every_one(
+        api: Api, shop: dict, calendar: Calendar, clock: SchedulerClock) -> None:
+    templates = [create(api, shop, frequency="daily", day_of_month=None) for _ in range(24)]
+    shards = {_due_partition(shop["business"], t["id"]) for t in templates}
+    assert len(shards) > 1 and shards <= set(keys.recurring_due_partitions())
+    for each in templates:
+        scheduler.delete_schedule(each["id"])  # only the catch-up can find them
+    calendar.today = START + timedelta(days=1)
+    runtime.invoke("RecurringRunFunction", {"catch_up": True})
+    for each in templates:
+        assert issue_dates(generated_invoices(api, each["id"])) == ["2031-01-31", "2031-02-01"]
+
+
+def test_a_template_written_before_the_due_index_was_sharded_is_still_caught_up(
+        api: Api, shop: dict, calendar: Calendar, clock: SchedulerClock) -> None:
+    template = create(api, shop, frequency="daily", day_of_month=None)
+    client().update_item(TableName=table_name(), UpdateExpression="SET GSI2PK = :legacy",
+                         Key=key(keys.business(shop["business"]), keys.recurring(template["id"])),
+                         ExpressionAttributeValues={":legacy": value(keys.RECURRING_DUE)})
+    scheduler.delete_schedule(template["id"])
+    calendar.today = START + timedelta(days=1)
+    runtime.invoke("RecurringRunFunction", {"catch_up": True})
+    assert issue_dates(generated_invoices(api, template["id"])) == ["2031-01-31", "2031-02-01"]
+    assert _due_partition(shop["business"], template["id"]) == keys.recurring_due_shard(template["id"])  # moved
 
 
 def test_paused_over_an_occurrence_generates_nothing_for_it(api: Api, shop: dict, calendar: Calendar,

@@ -25,7 +25,7 @@ is known.
 | batch draft     | BIZ#<b>                 | BATCHDRAFT#<batch>#<00007>|                                              |
 | recurring tmpl  | BIZ#<b>                 | RECURRING#<id>            | BIZ#<b>#RECURRING / RECURRING#<id>           |
 | occurrence run  | BIZ#<b>                 | RECURRING#<id>#RUN#<date> |                                              |
-| pending finalize| BIZ#<b>                 | RECURRING#<id>#FINALIZE   | (GSI2: RECURRING#DUE / <occurrence>#<b>#<id>)|
+| pending finalize| BIZ#<b>                 | RECURRING#<id>#FINALIZE   | (GSI2: RECURRING#DUE#<n> / <occ.>#<b>#<id>)  |
 | idempotency rec | BIZ#<b>                 | IDEMPOTENCY#<md5 of key>  | (Powertools idempotency; TTL expires_at)     |
 | user            | USER#<user>             | USER                      |                                              |
 | token           | TOKEN#<sha256 of secret>| TOKEN                     | TOKENID#<token id> / TOKEN                   |
@@ -34,15 +34,16 @@ Invoices have two more sort orders on their own indexes: GSI2 (``BIZ#<b>#INVOICE
 ``<total, offset and zero-padded>#<id>``) and GSI3 (``BIZ#<b>#INVOICES`` / ``<number sequence,
 zero-padded; 0 for drafts>#<id>``). Creation order is the table's own ``INVOICE#<uuid7>``.
 
-An active recurring template is also on GSI2 under ``RECURRING#DUE`` / ``<next occurrence>#<b>#<id>``
-(sparse: removed when it is paused, canceled or completed), so the daily catch-up finds every
-template with an occurrence due, across businesses, with one Query. A template's occurrence
+An active recurring template is also on GSI2 under ``RECURRING#DUE#<n>`` / ``<next occurrence>#<b>#<id>``
+(sparse: removed when it is paused, canceled or completed; ``n``, 0-15, from the template id, so
+the index's writes spread over 16 partitions), so the daily catch-up finds every template with an
+occurrence due, across businesses, with one Query per shard. A template's occurrence
 markers (each written in the same transaction as the invoice it generated, at most once) sort
 under ``RECURRING#<id>#RUN#``: its history is one Query. Template lists read GSI1, so they never
 see the markers. An ``auto_finalize`` template's generated invoice that is not finalized yet has
 a pending finalize, ``RECURRING#<id>#FINALIZE`` (at most one per template, outside the markers'
 prefix; written with the invoice, deleted with its finalize), read with the template in one
-BatchGetItem; it is on GSI2 under ``RECURRING#DUE`` at its occurrence date as well, so the catch-up
+BatchGetItem; it is on GSI2 under its template's shard at its occurrence date as well, so the catch-up
 finishes it even for a template that is no longer due.
 
 A batch's header and its per-item status records share the prefix ``BATCH#<batch>`` (the header
@@ -52,6 +53,8 @@ sorts first), so the whole batch is one Query; each item's priced draft invoice 
 """
 
 from __future__ import annotations
+
+import zlib
 
 PK, SK, GSI1PK, GSI1SK = "PK", "SK", "GSI1PK", "GSI1SK"
 GSI2PK, GSI2SK, GSI3PK, GSI3SK = "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"
@@ -200,7 +203,22 @@ def batch_draft(batch_id: str, index: int) -> str:
 
 
 RECURRING = "RECURRING#"
-RECURRING_DUE = "RECURRING#DUE"  # GSI2PK of active templates and pending finalizes (sparse)
+RECURRING_DUE = "RECURRING#DUE"
+RECURRING_DUE_SHARDS = 16
+
+
+def recurring_due_shard(template_id: str) -> str:
+    """GSI2PK of an active template and of its pending finalize (sparse): ``RECURRING#DUE#<n>``,
+    one of 16 partitions chosen by the template id, so that the writes of every business's
+    templates (each run moves its template's next occurrence) spread over 16 index partitions
+    instead of queueing on one."""
+    return f"{RECURRING_DUE}#{zlib.crc32(template_id.encode()) % RECURRING_DUE_SHARDS}"
+
+
+def recurring_due_partitions() -> list[str]:
+    """Every GSI2PK the daily catch-up reads: the 16 shards, and ``RECURRING#DUE`` itself, where
+    templates and pending finalizes written before the sharding sit until their next write."""
+    return [*(f"{RECURRING_DUE}#{n}" for n in range(RECURRING_DUE_SHARDS)), RECURRING_DUE]
 
 
 def recurring(template_id: str) -> str:

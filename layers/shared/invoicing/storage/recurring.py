@@ -5,14 +5,14 @@
 Every template write is conditional on the ``version`` that was read, so a run and a pause (or
 two runs) never both win. A marker is created only if absent, in the same transaction as the
 invoice it records: whatever fires twice, an occurrence has at most one invoice. Active
-templates with a next occurrence sit on GSI2 under ``RECURRING#DUE`` (sparse), where the daily
-catch-up finds them without a Scan.
+templates with a next occurrence sit on GSI2 under ``RECURRING#DUE#<n>`` (sparse, 16 shards by
+template id), where the daily catch-up finds them without a Scan.
 
 An ``auto_finalize`` template's generated invoice is finalized in a second step (it takes the
 business's next number). So the generating transaction also creates the template's pending
 finalize, naming the invoice, and the finalize transaction deletes it: a run that dies in between
 leaves it behind, and the next run of the template (which reads it in the same BatchGetItem as
-the template) finishes the job. It sits on GSI2 under ``RECURRING#DUE`` at its occurrence date
+the template) finishes the job. It sits on GSI2 under its template's shard at its occurrence date
 too, so the daily catch-up also runs a template that is no longer due (or active) for it.
 """
 
@@ -43,7 +43,7 @@ def item_of(template: RecurringTemplate) -> dict[str, Any]:
         "version": template.version,
     }
     if template.status == "active" and template.next_occurrence:
-        item[keys.GSI2PK] = keys.RECURRING_DUE
+        item[keys.GSI2PK] = keys.recurring_due_shard(template.id)
         item[keys.GSI2SK] = keys.recurring_due(template.next_occurrence, template.business_id, template.id)
     return item
 
@@ -84,7 +84,8 @@ def pending_action(business_id: str, template_id: str, occurrence: str, invoice_
     (a template has at most one; a run finishes it before it generates the next occurrence)."""
     return transactions.put({
         keys.PK: keys.business(business_id), keys.SK: keys.recurring_finalize(template_id),
-        keys.GSI2PK: keys.RECURRING_DUE, keys.GSI2SK: keys.recurring_due(occurrence, business_id, template_id),
+        keys.GSI2PK: keys.recurring_due_shard(template_id),
+        keys.GSI2SK: keys.recurring_due(occurrence, business_id, template_id),
         "business_id": business_id, "template_id": template_id, "occurrence": occurrence,
         "invoice_id": invoice_id, "created_at": now,
     })
@@ -170,20 +171,22 @@ class Due:
 
 def due_through(day: str) -> list[Due]:
     """Every active template whose next occurrence is on or before ``day``, and every template
-    with a pending finalize of an occurrence on or before it (GSI2, sparse): each template once,
-    by its earliest date."""
-    args: dict[str, Any] = {
-        "TableName": table_name(), "IndexName": keys.GSI2,
-        "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK < :bound",
-        # "<day>#~" sorts after every "<day>#<business>#<id>" (ids are lower-case hex and dashes).
-        "ExpressionAttributeValues": {":pk": value(keys.RECURRING_DUE), ":bound": value(f"{day}#~")},
-        "ProjectionExpression": "business_id, id, next_occurrence, template_id, occurrence",
-    }
+    with a pending finalize of an occurrence on or before it (GSI2, sparse; one Query per shard):
+    each template once, by its earliest date, earliest first."""
     found: dict[tuple[str, str], Due] = {}
-    for item in query_all(args):
-        if "template_id" in item:  # a pending finalize
-            due = Due(item["business_id"], item["template_id"], item["occurrence"])
-        else:
-            due = Due(item["business_id"], item["id"], item["next_occurrence"])
-        found.setdefault((due.business_id, due.template_id), due)
-    return list(found.values())
+    for partition in keys.recurring_due_partitions():
+        for item in query_all({
+            "TableName": table_name(), "IndexName": keys.GSI2,
+            "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK < :bound",
+            # "<day>#~" sorts after every "<day>#<business>#<id>" (ids are lower-case hex and dashes).
+            "ExpressionAttributeValues": {":pk": value(partition), ":bound": value(f"{day}#~")},
+            "ProjectionExpression": "business_id, id, next_occurrence, template_id, occurrence",
+        }):
+            if "template_id" in item:  # a pending finalize
+                due = Due(item["business_id"], item["template_id"], item["occurrence"])
+            else:
+                due = Due(item["business_id"], item["id"], item["next_occurrence"])
+            known = found.get((due.business_id, due.template_id))
+            if known is None or due.next_occurrence < known.next_occurrence:
+                found[(due.business_id, due.template_id)] = due
+    return sorted(found.values(), key=lambda due: (due.next_occurrence, due.business_id, due.template_id))
