@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from invoicing.storage.paging import query_all
 from invoicing.storage.table import client, deserialize, serialize, table_name
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -33,14 +34,7 @@ def _items() -> list[dict[str, Any]]:
 
 def _query_all(**args: Any) -> list[dict[str, Any]]:
     """Every page of a Query, with a small Limit so paging is exercised."""
-    found: list[dict[str, Any]] = []
-    args = {"TableName": table_name(), "Limit": 7, **args}
-    while True:
-        out = client().query(**args)
-        found += [deserialize(item) for item in out["Items"]]
-        if "LastEvaluatedKey" not in out:
-            return found
-        args["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+    return query_all({"TableName": table_name(), "Limit": 7, **args})
 
 
 def _scanned() -> list[dict[str, Any]]:
