@@ -18,6 +18,11 @@
    answer is the same; the keys it sorts by are unique, so no order of ties changes. A 1000-item
    batch's sweep (200 index Queries on a table of about 5000 items) took 28 s of its 45.
 
+5. SQS receive and delete: moto reads the clock twice per message in the queue on every receive
+   (to list the visible ones), and finds a receipt handle by scanning every message twice,
+   building a list per message. Here the clock is read once per receive and a delete makes one
+   pass. Receiving and deleting 1000 messages, ten at a time, took 2.5 s.
+
 ``apply()`` is idempotent; ``devstack.emulated`` and ``devstack.local`` call it before starting moto.
 """
 
@@ -163,6 +168,30 @@ class _QueueAttributes(Mapping[str, Any]):
         return len(self._names)
 
 
+def _visible(queue: Any) -> list[Any]:
+    """moto's ``Queue.messages``: those visible and not delayed, the clock read once."""
+    from moto.core.utils import unix_time_millis
+
+    now = unix_time_millis()
+    return [message for message in queue._messages if now > message.visible_at and now >= message.delayed_until]
+
+
+def _delete_message(queue: Any, receipt_handle: str) -> None:
+    """moto's ``Queue.delete_message`` in one pass (the list is replaced, not changed in place,
+    as moto does, for a receive iterating it on another thread)."""
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+
+    if receipt_handle in queue.deleted_messages:
+        return  # already deleted: SQS accepts deleting again
+    for position, message in enumerate(queue._messages):
+        if message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles:
+            queue.pending_messages.discard(message)
+            queue.deleted_messages.update(message.all_receipt_handles)
+            queue._messages = queue._messages[:position] + queue._messages[position + 1:]
+            return
+    raise ReceiptHandleIsInvalid()
+
+
 def apply() -> None:
     global _applied
     with _lock:
@@ -197,4 +226,6 @@ def apply() -> None:
         from moto.sqs.models import Queue
 
         Queue.attributes = property(_QueueAttributes)  # type: ignore[assignment,method-assign]
+        Queue.messages = property(_visible)  # type: ignore[assignment,method-assign]
+        Queue.delete_message = _delete_message  # type: ignore[assignment,method-assign]
         _applied = True

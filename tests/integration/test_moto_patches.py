@@ -2,13 +2,14 @@
 
 Point 4 hands a Query only its candidates; a Query must still see every matching item, in key
 order, paged the same way. Checked against a Scan of the same table (which the fix leaves alone),
-filtered and sorted here."""
+filtered and sorted here. Point 5 (SQS receive and delete) is checked against what SQS does."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
+import boto3
 import pytest
 
 from invoicing.storage.paging import query_all
@@ -69,3 +70,24 @@ def test_a_query_finds_what_a_scan_finds_in_the_same_order(forward: bool) -> Non
                          ScanIndexForward=forward, ExpressionAttributeValues=serialize({":pk": index_pk, ":five": "5"}))
         assert [i["n"] for i in got] == [i["n"] for i in expected]
         assert expected or index_pk == "IDX#none"
+
+
+def test_sqs_receive_and_delete_keep_moto_semantics() -> None:
+    """Point 5: visible messages only; a delete by any receipt handle the message had, once or
+    twice; an unknown handle is refused."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="patch-check")["QueueUrl"]
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3)])
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)["Messages"]
+    assert sorted(m["Body"] for m in first) == ["m0", "m1", "m2"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)  # all in flight
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"], VisibilityTimeout=0)
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)["Messages"]
+    assert [m["Body"] for m in again] == [first[0]["Body"]] and again[0]["ReceiptHandle"] != first[0]["ReceiptHandle"]
+    for message in first:  # the first message by its old handle
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=again[0]["ReceiptHandle"])  # deleted already: accepted
+    with pytest.raises(sqs.exceptions.ReceiptHandleIsInvalid):
+        sqs.delete_message(QueueUrl=url, ReceiptHandle="not-a-handle")
+    left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (left["ApproximateNumberOfMessages"], left["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
