@@ -1,0 +1,22 @@
+"""The benchmark command runs and prints its one table (a small batch, one cold-start round: the
+timings are not checked here, only that every measure is there and the DynamoDB call targets,
+which are deterministic, are met)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import __main__ as bench
+from devstack import template
+
+
+def test_make_bench_prints_every_measure_and_meets_the_call_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["--batch-items", "20", "--rounds", "1", "--markdown"]) == 0
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines()[2:]]
+    measures = {row[0].removeprefix("| ") for row in rows}
+    assert all(len(row) == 4 for row in rows)  # a table, nothing else on stdout
+    calls = [row for row in rows if "DynamoDB calls:" in row[1]]
+    assert len(calls) == 15 and all(row[3] == "ok |" for row in calls)
+    assert {f"cold import {fn.logical_id}" for fn in template.functions().values()} < measures
+    assert f"cold import {bench.cold_start.FLOOR_NAME}" in measures
+    assert {"batch of 20: API SQS calls", "batch of 20: where the end to end time goes (moto)"} < measures
