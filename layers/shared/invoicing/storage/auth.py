@@ -15,7 +15,7 @@ from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
 from invoicing.errors import NotFound
 from invoicing.storage import keys
-from invoicing.storage.table import client, deserialize, get_item, key, serialize, table_name
+from invoicing.storage.table import client, deserialize, get_item, key, put_item, table_name
 
 if TYPE_CHECKING:  # the authorizer reads tokens and memberships only: no pydantic models on its cold start
     from invoicing.domain.models import Business, Role
@@ -27,30 +27,24 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _put(item: dict[str, Any], *, new: bool = True) -> None:
-    args: dict[str, Any] = {"TableName": table_name(), "Item": serialize(item)}
-    if new:
-        args["ConditionExpression"] = "attribute_not_exists(PK)"
-    client().put_item(**args)
-
-
 def create_business(name: str, currency: str, timezone: str = "UTC", business_id: str | None = None) -> Business:
     from invoicing.domain.models import Business
 
     business = Business(id=business_id or uuid7(), name=name, currency=currency, timezone=timezone,  # type: ignore[arg-type]
                         created_at=now_iso())
-    _put({keys.PK: keys.business(business.id), keys.SK: keys.BUSINESS_SK, **business.model_dump()})
+    put_item({keys.PK: keys.business(business.id), keys.SK: keys.BUSINESS_SK, **business.model_dump()})
     return business
 
 
 def create_user(email: str, user_id: str | None = None) -> str:
     user_id = user_id or uuid7()
-    _put({keys.PK: keys.user(user_id), keys.SK: keys.USER_SK, "id": user_id, "email": email, "created_at": now_iso()})
+    put_item({keys.PK: keys.user(user_id), keys.SK: keys.USER_SK, "id": user_id, "email": email,
+              "created_at": now_iso()})
     return user_id
 
 
 def add_member(business_id: str, user_id: str, role: Role) -> None:
-    _put(
+    put_item(
         {
             keys.PK: keys.business(business_id), keys.SK: keys.member(user_id),
             keys.GSI1PK: keys.user(user_id), keys.GSI1SK: keys.member(business_id),
@@ -65,7 +59,7 @@ def create_token(user_id: str, *, expires_in_days: int | None = None, secret: st
     secret = secret or TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = uuid7()
     expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
-    _put(
+    put_item(
         {
             keys.PK: keys.token(hash_secret(secret)), keys.SK: keys.TOKEN_SK,
             keys.GSI1PK: f"TOKENID#{token_id}", keys.GSI1SK: keys.TOKEN_SK,

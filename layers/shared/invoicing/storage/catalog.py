@@ -13,7 +13,7 @@ from invoicing.domain.models import Product, Variant
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
 from invoicing.storage.paging import Page, PageRequest, Partition, query_page
-from invoicing.storage.table import client, get_item, serialize, table_name
+from invoicing.storage.table import get_item, put_item
 
 
 def product_not_found(product_id: str) -> NotFound:
@@ -22,7 +22,7 @@ def product_not_found(product_id: str) -> NotFound:
 
 def put_product(product: Product) -> None:
     item = {keys.PK: keys.business(product.business_id), keys.SK: keys.product(product.id), **product.model_dump()}
-    client().put_item(TableName=table_name(), Item=serialize(item), ConditionExpression="attribute_not_exists(PK)")
+    put_item(item)
 
 
 def product_exists(business_id: str, product_id: str) -> bool:

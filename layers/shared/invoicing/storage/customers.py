@@ -14,7 +14,7 @@ from invoicing.domain.models import Customer
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
-from invoicing.storage.table import client, get_item, key, serialize, table_name, value
+from invoicing.storage.table import client, get_item, key, put_item, serialize, table_name, value
 
 _ATTEMPTS = 5
 _VISIBLE = "(attribute_not_exists(deleted) OR deleted = :false)"
@@ -40,8 +40,7 @@ def item_of(customer: Customer, *, version: int = 1) -> dict[str, Any]:
 
 
 def put_new(customer: Customer) -> None:
-    client().put_item(TableName=table_name(), Item=serialize(item_of(customer)),
-                      ConditionExpression="attribute_not_exists(PK)")
+    put_item(item_of(customer))
 
 
 def _read(business_id: str, customer_id: str) -> dict[str, Any] | None:

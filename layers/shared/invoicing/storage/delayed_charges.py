@@ -18,7 +18,7 @@ from invoicing.domain.models import DelayedCharge
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
-from invoicing.storage.table import client, get_item, key, serialize, table_name, value
+from invoicing.storage.table import client, get_item, key, put_item, serialize, table_name, value
 
 _ATTEMPTS = 5
 _DERIVED = {"can_be_updated", "can_be_deleted", "can_be_invoiced"}  # computed from status, never stored
@@ -42,8 +42,7 @@ def item_of(charge: DelayedCharge) -> dict[str, Any]:
 
 
 def put_new(charge: DelayedCharge) -> None:
-    client().put_item(TableName=table_name(), Item=serialize(item_of(charge)),
-                      ConditionExpression="attribute_not_exists(PK)")
+    put_item(item_of(charge))
 
 
 def get(business_id: str, charge_id: str) -> DelayedCharge:

@@ -20,7 +20,7 @@ from invoicing.domain.models import Invoice
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, lookup, stock, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
-from invoicing.storage.table import client, deserialize, get_item, key, serialize, table_name, value
+from invoicing.storage.table import client, deserialize, get_item, key, put_item, table_name, value
 
 _FINALIZE_ATTEMPTS = 200  # each round of a contended finalize has exactly one winner
 
@@ -70,7 +70,7 @@ def put_new(invoice: Invoice, *, product_ids: Iterable[str] = (), also: Sequence
     """Write a new invoice (never over an existing id), with ``also`` in the same transaction."""
     item = item_of(invoice, version=1, product_ids=product_ids)
     if not also:
-        client().put_item(TableName=table_name(), Item=serialize(item), ConditionExpression="attribute_not_exists(PK)")
+        put_item(item)
         return
     transactions.transact([transactions.put(item), *also])
 

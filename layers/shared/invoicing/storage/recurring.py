@@ -26,7 +26,7 @@ from invoicing.domain.models import RecurringTemplate
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
-from invoicing.storage.table import client, get_item, serialize, table_name, value
+from invoicing.storage.table import client, get_item, put_item, table_name, value
 
 
 def not_found(template_id: str) -> NotFound:
@@ -120,8 +120,7 @@ def get(business_id: str, template_id: str) -> RecurringTemplate:
 
 
 def put_new(template: RecurringTemplate) -> None:
-    client().put_item(TableName=table_name(), Item=serialize(item_of(template)),
-                      ConditionExpression="attribute_not_exists(PK)")
+    put_item(item_of(template))
 
 
 def replace(before: RecurringTemplate, after: RecurringTemplate) -> None:

@@ -77,5 +77,17 @@ def get_item(pk: str, sk: str, *, consistent: bool = True, attributes: str | Non
     return deserialize(got["Item"]) if "Item" in got else None
 
 
+NEW = "attribute_not_exists(PK)"  # the condition of a write that must never replace an item
+
+
+def put_item(item: dict[str, Any], *, new: bool = True) -> None:
+    """One PutItem; with ``new`` (the default) only where no item is yet (else DynamoDB raises
+    ConditionalCheckFailedException)."""
+    args: dict[str, Any] = {"TableName": table_name(), "Item": serialize(item)}
+    if new:
+        args["ConditionExpression"] = NEW
+    client().put_item(**args)
+
+
 def value(v: Any) -> dict[str, Any]:
     return dict(_serializer.serialize(_to_dynamo(v)))

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from invoicing.storage.table import client, key, serialize, table_name, value
+from invoicing.storage.table import NEW, client, key, serialize, table_name, value
 
 CONDITION_FAILED = "ConditionalCheckFailed"
-NEW = "attribute_not_exists(PK)"  # a Put's default condition: never over an existing item
 
 
 class Cancelled(Exception):
