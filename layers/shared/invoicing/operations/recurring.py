@@ -209,7 +209,7 @@ def history(business_id: str, template_id: str, request: PageRequest) -> tuple[P
     left out)."""
     store.get(business_id, template_id)  # 404 for an unknown (or another business's) template
     page, runs = store.runs_page(business_id, template_id, request)
-    found = lookup.fetch(business_id, also=[keys.invoice(run.invoice_id) for run in runs])
+    found = lookup.fetch(business_id, also=[keys.invoice(run.invoice_id) for run in runs], business=False)
     invoices = [Invoice.model_validate(item) for run in runs if (item := found.raw(keys.invoice(run.invoice_id)))]
     return page, invoices
 

@@ -150,12 +150,12 @@ def load_item(business_id: str, batch_id: str, index: int) -> ItemState | None:
 
 def load_items(business_id: str, batch_id: str, indexes: Iterable[int]) -> tuple[dict[int, ItemState], int]:
     """Several items of one batch (those that exist, by index) and the business's last invoice
-    number: one BatchGetItem (consistent) per 49 items."""
+    number: one BatchGetItem (consistent) per 49 items (100 keys: a status and a draft each)."""
     wanted = list(indexes)
     header_sk = keys.batch(batch_id)
-    found = lookup.fetch(business_id, also=[header_sk, keys.INVOICE_COUNTER_SK,
-                                            *(sk for i in wanted for sk in (keys.batch_item(batch_id, i),
-                                                                            keys.batch_draft(batch_id, i)))])
+    found = lookup.fetch(business_id, business=False, also=[
+        header_sk, keys.INVOICE_COUNTER_SK,
+        *(sk for i in wanted for sk in (keys.batch_item(batch_id, i), keys.batch_draft(batch_id, i)))])
     header, last_number = found.raw(header_sk), invoices.last_number(found)
     states: dict[int, ItemState] = {}
     if header is None:

@@ -181,7 +181,7 @@ def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict
     Cancelled the caller sees (after the invoice was re-read as still a draft)."""
     counter_sk, invoice_sk = keys.INVOICE_COUNTER_SK, keys.invoice(invoice_id)
     for attempt in range(_FINALIZE_ATTEMPTS):
-        found = lookup.fetch(business_id, also=[invoice_sk, counter_sk])
+        found = lookup.fetch(business_id, also=[invoice_sk, counter_sk], business=False)
         item = found.raw(invoice_sk)
         if item is None and attempt:
             raise Conflict(f"Invoice {invoice_id} was deleted by another request while being finalized",

@@ -80,10 +80,13 @@ class Lookup:
 
 
 def fetch(business_id: str, *, customers: Iterable[str] = (), variants: Iterable[str] = (),
-          locations: Iterable[str] = (), products: Iterable[str] = (), also: Iterable[str] = ()) -> Lookup:
-    """The business item and every listed item of that business that exists; ``also`` takes
-    further sort keys of the business's partition (an invoice, a counter), read by ``raw()``."""
-    sort_keys = [keys.BUSINESS_SK, *also]
+          locations: Iterable[str] = (), products: Iterable[str] = (), also: Iterable[str] = (),
+          business: bool = True) -> Lookup:
+    """The business item (unless ``business`` is false: a caller that never reads it) and every
+    listed item of that business that exists; ``also`` takes further sort keys of the business's
+    partition (an invoice, a counter), read by ``raw()``."""
+    sort_keys = [keys.BUSINESS_SK] if business else []
+    sort_keys += also
     sort_keys += [keys.customer(i.lower()) for i in customers]
     sort_keys += [keys.product(i.lower()) for i in products]
     sort_keys += [keys.variant(i.lower()) for i in variants]
