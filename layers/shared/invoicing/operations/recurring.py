@@ -463,8 +463,9 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
             # than failing every occurrence into the dead-letter queue.
             logger.warning("recurring template %s: customer %s was deleted; the template is canceled", template_id,
                            template.customer_id)
-            loaded = cancel(business_id, template_id), timezone
-            break
+            canceled = cancel(business_id, template_id)  # its schedule goes with it
+            result.status, result.next_occurrence = canceled.status, canceled.next_occurrence
+            return result
         if template.auto_finalize:
             invoice = _finalize(template, store.Pending(occurrence.isoformat(), invoice.id)) or invoice
         result.generated.append(invoice)
