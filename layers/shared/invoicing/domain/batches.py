@@ -20,10 +20,12 @@ BatchStatus = Literal["processing", "completed", "completed_with_errors"]
 MAX_ITEMS = 1000
 INLINE_LIMIT = 10  # batches this small are processed before the answer, the rest through SQS
 MAX_TRANSACTION_ACTIONS = 100  # DynamoDB's TransactWriteItems limit
-# The transaction that writes a batch item's invoice: the invoice, the item's status, the batch's
-# counts, the customer check and the invoice counter, plus one action per swept delayed charge.
-FIXED_ACTIONS = 5
-MAX_SWEPT_CHARGES = MAX_TRANSACTION_ACTIONS - FIXED_ACTIONS
+# The transaction that writes batch items' invoices: for each item its invoice, its status and the
+# check of its customer, plus one action per swept delayed charge; once per transaction the batch's
+# counts and the invoice counter. An item written alone can sweep what is left.
+ITEM_ACTIONS = 3
+SHARED_ACTIONS = 2
+MAX_SWEPT_CHARGES = MAX_TRANSACTION_ACTIONS - SHARED_ACTIONS - ITEM_ACTIONS
 
 
 class BatchItemResult(BaseModel):

@@ -22,9 +22,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from invoicing.domain.batches import (
-    FIXED_ACTIONS,
     INLINE_LIMIT,
+    ITEM_ACTIONS,
     MAX_TRANSACTION_ACTIONS,
+    SHARED_ACTIONS,
     Batch,
     BatchItemResult,
     ItemMessage,
@@ -261,14 +262,12 @@ def _written(state: store.ItemState) -> ItemStatus:
 def _transactions(ready: list[_Ready]) -> Iterator[list[_Ready]]:
     """The items in groups that each fit one transaction (100 actions, 4 MB)."""
     group: list[_Ready] = []
-    actions = size = 0
+    actions, size = SHARED_ACTIONS, 0
     for item in ready:
-        needs = 3 + len(item.charges)  # invoice, status, customer check, charges
+        needs = ITEM_ACTIONS + len(item.charges)
         if group and (actions + needs > MAX_TRANSACTION_ACTIONS or size + item.size > _TRANSACTION_BYTES):
             yield group
-            group, actions, size = [], 0, 0
-        if not group:
-            actions = FIXED_ACTIONS - 3  # the batch's counts and the invoice counter
+            group, actions, size = [], SHARED_ACTIONS, 0
         group.append(item)
         actions, size = actions + needs, size + item.size
     if group:
