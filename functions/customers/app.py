@@ -9,13 +9,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from invoicing.domain.models import Customer
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.http.types import Uuid
+from invoicing.http.types import RequestBody, Uuid
 from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import customers
 
@@ -37,20 +37,16 @@ Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 CustomerId = Annotated[Uuid, Path(description="The customer's UUID")]
 
 
-class CustomerCreate(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class CustomerCreate(RequestBody):
     name: CustomerName
     email: Email
     phone: Phone | None = None
     address: Address | None = None
 
 
-class CustomerUpdate(BaseModel):
+class CustomerUpdate(RequestBody):
     """Only the fields sent change. ``phone``/``address`` may be null to clear them; ``name`` and
     ``email`` may be left out but not cleared."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     # Typed without None on purpose: an explicit null is a 422, leaving the field out keeps it.
     name: CustomerName = None  # type: ignore[assignment]

@@ -9,14 +9,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from invoicing.domain.delayed_charges import PendingCharges
 from invoicing.domain.models import DelayedCharge, DelayedChargeStatus, DelayedChargeType
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.http.types import Currency, DateString, PositiveCents, Uuid
+from invoicing.http.types import Currency, DateString, PositiveCents, RequestBody, Uuid
 from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import delayed_charges
 
@@ -36,9 +36,7 @@ ChargeId = Annotated[Uuid, Path(description="The delayed charge's UUID")]
 CustomerId = Annotated[Uuid, Path(description="The customer's UUID")]
 
 
-class DelayedChargeCreate(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class DelayedChargeCreate(RequestBody):
     type: ChargeType = "charge"
     customer_id: CustomerIdField
     amount: Amount
@@ -48,11 +46,9 @@ class DelayedChargeCreate(BaseModel):
     currency: ChargeCurrency | None = None
 
 
-class DelayedChargeUpdate(BaseModel):
+class DelayedChargeUpdate(RequestBody):
     """Only the fields sent change. ``service_date``/``internal_notes`` may be null to clear them;
     the others may be left out but not cleared."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     # Typed without None on purpose: an explicit null is a 422, leaving the field out keeps it.
     type: ChargeType = None  # type: ignore[assignment]

@@ -8,13 +8,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from invoicing.domain.models import Adjustment, Location, Product, StockLevel, Variant
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.http.types import Cents, Integer, Uuid
+from invoicing.http.types import Cents, Integer, RequestBody, Uuid
 from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import inventory
 
@@ -47,34 +47,26 @@ QuantityChange = Annotated[
 ]
 
 
-class ProductCreate(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class ProductCreate(RequestBody):
     name: Annotated[Label, Field(examples=["T-shirt"])]
     description: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
-class VariantCreate(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class VariantCreate(RequestBody):
     product_id: Annotated[Uuid, Field(description="The product this variant belongs to")]
     name: Annotated[Label, Field(examples=["Red, M"])]
     sku: Sku
     unit_price: Annotated[Cents, Field(description="Catalog price in cents, in the business's default currency")]
 
 
-class LocationCreate(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class LocationCreate(RequestBody):
     name: Annotated[Label, Field(examples=["Main warehouse"])]
     code: LocationCode
     is_default: Annotated[bool, Field(description="Make this the business's default location (the business's "
                                                   "first location always becomes the default)")] = False
 
 
-class AdjustmentCreate(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class AdjustmentCreate(RequestBody):
     variant_id: Uuid
     location_id: Annotated[Uuid | None, Field(description="Default: the business's default location")] = None
     quantity_change: QuantityChange

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from invoicing.domain.batches import MAX_ITEMS
 from invoicing.http.invoices import MAX_LINES, LineItemRequest
-from invoicing.http.types import DateString, Text, Uuid
+from invoicing.http.types import DateString, RequestBody, Text, Uuid
 
 
 class BatchInvoiceLineItem(LineItemRequest):
     """A line of a batch item: the same fields and rules as a line of POST /invoices."""
 
 
-class BatchInvoiceItem(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class BatchInvoiceItem(RequestBody):
     customer_id: Annotated[Uuid, Field(description="Customer ID")]
     line_items: Annotated[
         list[BatchInvoiceLineItem],
@@ -28,9 +26,7 @@ class BatchInvoiceItem(BaseModel):
     description: Annotated[Text | None, Field(description="Invoice description")] = None
 
 
-class BatchInvoiceRequest(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class BatchInvoiceRequest(RequestBody):
     items: Annotated[
         list[BatchInvoiceItem],
         Field(min_length=1, max_length=MAX_ITEMS, description="List of invoices to create (1 to 1000)"),

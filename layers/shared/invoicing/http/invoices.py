@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from invoicing.http.types import Cents, Currency, DateString, Integer, Quantity, Text, Uuid
+from invoicing.http.types import Cents, Currency, DateString, Integer, Quantity, RequestBody, Text, Uuid
 
 MAX_LINES = 250
 
@@ -16,9 +16,7 @@ VariantRef = Annotated[
 ]
 
 
-class LineItemRequest(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class LineItemRequest(RequestBody):
     variant_id: VariantRef | None = None
     quantity: Annotated[Quantity | None, Field(description="Quantity ordered. Defaults to 1.")] = None
     description: Annotated[
@@ -42,9 +40,7 @@ class LineItemRequest(BaseModel):
     ] = None
 
 
-class InvoiceRecurringConfig(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class InvoiceRecurringConfig(RequestBody):
     frequency: Literal["daily", "weekly", "biweekly", "monthly", "quarterly", "annually"]
     start_date: DateString | None = None
     day_of_month: Annotated[Integer | None, Field(ge=1, le=31)] = None
@@ -56,9 +52,7 @@ class InvoiceRecurringConfig(BaseModel):
     auto_finalize: bool = False
 
 
-class InvoiceCreate(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class InvoiceCreate(RequestBody):
     customer_id: Annotated[Uuid, Field(description="UUID of the customer to invoice.")]
     currency: Annotated[Currency | None, Field(description="Defaults to the business's default currency.")] = None
     line_items: Annotated[
@@ -80,10 +74,8 @@ class InvoiceCreate(BaseModel):
     ] = None
 
 
-class InvoiceUpdate(BaseModel):
+class InvoiceUpdate(RequestBody):
     """PUT /invoices/{id}: fields left out keep their value."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     id: Annotated[Uuid, Field(description="The invoice's id; must equal the id in the path")]
     customer_id: Annotated[Uuid | None, Field(description="Drafts only.")] = None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from invoicing.domain import recurrence
 from invoicing.http.invoices import MAX_LINES, LineItemRequest
-from invoicing.http.types import Currency, DateString, Integer, Text, Uuid
+from invoicing.http.types import Currency, DateString, Integer, RequestBody, Text, Uuid
 
 Frequency = Annotated[recurrence.Frequency, Field(description="How often an invoice is generated")]
 DayOfMonth = Annotated[Integer | None, Field(ge=1, le=31, description="1-31 (monthly, quarterly, annually); "
@@ -19,9 +19,7 @@ DaysUntilDue = Annotated[Integer, Field(ge=0, le=3650, description="Due date = i
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class TemplateData(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class TemplateData(RequestBody):
     line_items: Annotated[list[LineItemRequest], Field(min_length=1, max_length=MAX_LINES,
                                                        description="As in create invoice; variant lines without "
                                                                    "unit_price take the catalog price of the day")]
@@ -29,9 +27,7 @@ class TemplateData(BaseModel):
     fulfillment_location_id: Uuid | None = None
 
 
-class RecurringCreate(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+class RecurringCreate(RequestBody):
     recurrence_type: Annotated[Literal["invoice", "bill"], Field(description="Only 'invoice' is supported")] = "invoice"
     name: Name
     customer_id: Uuid
@@ -47,10 +43,8 @@ class RecurringCreate(BaseModel):
     template_data: TemplateData
 
 
-class RecurringUpdate(BaseModel):
+class RecurringUpdate(RequestBody):
     """PUT /recurring/{id}: fields left out keep their value; schedule fields null clear them."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: Name = None  # type: ignore[assignment]
     customer_id: Uuid = None  # type: ignore[assignment]

@@ -1,4 +1,4 @@
-"""Request field types shared by every endpoint's models.
+"""Request field types shared by every endpoint's models, and their base model.
 
 Why not pydantic's own ``date``/``int``: under Powertools validation strict ``date`` rejects
 every value and lax ``date`` accepts ``0`` and datetimes; lax ``int`` accepts ``"12"`` and
@@ -10,10 +10,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 MAX_CENTS = 10**15
+
+
+class RequestBody(BaseModel):
+    """The base of every request body model: an unknown field is a 422 (a misspelt ``unit_price``
+    must not be dropped silently), and validators are built on first use, not at import."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 def _strict_integer(value: Any) -> Any:
