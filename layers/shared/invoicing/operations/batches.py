@@ -142,10 +142,9 @@ def _enqueue(business_id: str, batch_id: str, indexes: list[int]) -> bool:
                           for i in indexes])
     except queue.SendFailed as error:
         logger.exception("Batch items could not be queued; they fail", extra={"batch_id": batch_id})
-        for position in error.unsent:
-            state = store.load_item(business_id, batch_id, indexes[position])
-            if state is not None:
-                _give_up(state, f"{QUEUE_FAILED_REASON} ({error})")
+        states, _ = store.load_items(business_id, batch_id, [indexes[position] for position in error.unsent])
+        for state in states.values():
+            _give_up(state, f"{QUEUE_FAILED_REASON} ({error})")
         return False
     return True
 
