@@ -14,6 +14,7 @@ from invoicing.http import idempotency
 from invoicing.http.api import InvoicingApi
 from invoicing.http.batches import BatchInvoiceRequest
 from invoicing.http.envelope import Envelope, documented, ok
+from invoicing.http.invoices import MAX_LINES
 from invoicing.http.types import Uuid
 from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import batches
@@ -37,7 +38,7 @@ BatchId = Annotated[Uuid, Path(description="The batch's UUID (batch_id of the cr
     "`GET /api/v1/invoices/batches/{batch_id}`).\n\n"
     "`include_delayed_charges`: the customer's pending delayed charges in that currency become lines (credits "
     "negative) of the invoice of its lowest-index item, in the same transaction that marks them invoiced; charges "
-    f"beyond what one invoice can take (250 lines, {MAX_SWEPT_CHARGES} charges) stay pending. "
+    f"beyond what one invoice can take ({MAX_LINES} lines, {MAX_SWEPT_CHARGES} charges) stay pending. "
     "A sweep that would make a total negative "
     "fails that item only. `finalize`: each invoice is then finalized (numbered) as by POST "
     "/api/v1/invoices/{invoice_id}/finalize. Every item ends as exactly one invoice or one failed entry with its "
