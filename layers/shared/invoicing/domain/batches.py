@@ -20,10 +20,10 @@ BatchStatus = Literal["processing", "completed", "completed_with_errors"]
 MAX_ITEMS = 1000
 INLINE_LIMIT = 10  # batches this small are processed before the answer, the rest through SQS
 MAX_TRANSACTION_ACTIONS = 100  # DynamoDB's TransactWriteItems limit
-# The transaction that writes batch items' invoices: for each item its invoice, its status and the
-# check of its customer, plus one action per swept delayed charge; once per transaction the batch's
-# counts and the invoice counter. An item written alone can sweep what is left.
-ITEM_ACTIONS = 3
+# The transaction that writes batch items' invoices: for each item its invoice and its status, plus
+# one action per swept delayed charge; once per transaction the batch's counts and the invoice
+# counter. An item written alone can sweep what is left.
+ITEM_ACTIONS = 2
 SHARED_ACTIONS = 2
 MAX_SWEPT_CHARGES = MAX_TRANSACTION_ACTIONS - SHARED_ACTIONS - ITEM_ACTIONS
 
@@ -54,13 +54,15 @@ class Batch(BaseModel):
 
 
 class ItemMessage(BaseModel):
-    """The SQS message of one item: which batch record to process."""
+    """The SQS message of one item: which batch record to process, and its customer (read with
+    the item; absent in a message sent before it was added, then read after it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     business_id: str
     batch_id: str
     index: int = Field(ge=0, lt=MAX_ITEMS)
+    customer_id: str | None = None
 
 
 def batch_status(*, total: int, created: int, finalized: int, failed: int, finalize: bool) -> BatchStatus:

@@ -102,10 +102,12 @@ def create_batch(business_id: str, request: BatchInvoiceRequest, *, idempotency_
     store.write_new([*records, header])
     del records
 
+    messages = [ItemMessage(business_id=business_id, batch_id=batch_id, index=i, customer_id=invoice.customer_id)
+                for i, (invoice, _) in enumerate(drafts)]
     if len(items) <= INLINE_LIMIT:
-        _process_inline(business_id, batch_id, list(range(len(items))))
+        _process_inline(messages)
         return store.read(business_id, batch_id)
-    if not _enqueue(business_id, batch_id, list(range(len(items)))):
+    if not _enqueue(messages):
         return store.read(business_id, batch_id)  # some items failed: answer what is stored
     results = [BatchItemResult(index=i, customer_id=invoice.customer_id, invoice_id=invoice.id, status="pending")
                for i, (invoice, _) in enumerate(drafts)]
@@ -122,50 +124,51 @@ def _resume(business_id: str, batch_id: str, fingerprint: str) -> Batch | None:
     if created_by not in (fingerprint, None):
         raise Conflict(f"This Idempotency-Key was already used for a different request (batch {batch_id})",
                        code="idempotency_key_reused")
-    pending = [item.index for item in batch.items if item.status == "pending"]
+    pending = [ItemMessage(business_id=business_id, batch_id=batch_id, index=item.index, customer_id=item.customer_id)
+               for item in batch.items if item.status == "pending"]
     logger.info("Batch resumed by a retry with its Idempotency-Key", extra={"batch_id": batch_id,
                                                                            "pending": len(pending)})
     if not pending:
         return batch
     if batch.total <= INLINE_LIMIT:
-        _process_inline(business_id, batch_id, pending)
+        _process_inline(pending)
     else:
-        _enqueue(business_id, batch_id, pending)
+        _enqueue(pending)
     return store.read(business_id, batch_id)
 
 
-def _enqueue(business_id: str, batch_id: str, indexes: list[int]) -> bool:
-    """One message per item; an item whose message could not be sent fails now, saying so (its
-    message may yet arrive: it then finds the item failed and does nothing). False if any failed."""
+def _enqueue(messages: list[ItemMessage]) -> bool:
+    """One message per item (all of one batch); an item whose message could not be sent fails
+    now, saying so (its message may yet arrive: it then finds the item failed and does nothing).
+    False if any failed."""
     try:
-        queue.send_items([ItemMessage(business_id=business_id, batch_id=batch_id, index=i).model_dump()
-                          for i in indexes])
+        queue.send_items([message.model_dump(exclude_none=True) for message in messages])
     except queue.SendFailed as error:
+        business_id, batch_id = messages[0].business_id, messages[0].batch_id
         logger.exception("Batch items could not be queued; they fail", extra={"batch_id": batch_id})
-        states, _ = store.load_items(business_id, batch_id, [indexes[position] for position in error.unsent])
+        states, _ = store.load_items(business_id, batch_id, [messages[position].index for position in error.unsent])
         for state in states.values():
             _give_up(state, f"{QUEUE_FAILED_REASON} ({error})")
         return False
     return True
 
 
-def _process_inline(business_id: str, batch_id: str, indexes: list[int]) -> None:
+def _process_inline(messages: list[ItemMessage]) -> None:
     """Process a small batch now; an item that fails to process (not: fails with a reason) goes
     to the queue instead, as a large batch's would, so it is retried and never lost."""
-    messages = [ItemMessage(business_id=business_id, batch_id=batch_id, index=i) for i in indexes]
     done = process_many(messages)
     retry = []
     for message in messages:
         if message in done:
             continue
         try:
-            process_item(business_id, batch_id, message.index)
+            process_item(message.business_id, message.batch_id, message.index)
         except Exception:  # noqa: BLE001 - retried through SQS, as the worker would be
             logger.exception("Batch item could not be processed inline; queued", extra={
-                "batch_id": batch_id, "index": message.index})
-            retry.append(message.index)
+                "batch_id": message.batch_id, "index": message.index})
+            retry.append(message)
     if retry:
-        _enqueue(business_id, batch_id, retry)
+        _enqueue(retry)
 
 
 def get_batch(business_id: str, batch_id: str) -> Batch:
@@ -183,9 +186,11 @@ class _Ready:
     size: int  # bytes, roughly: what it adds to its transaction
 
 
-def process_items(business_id: str, batch_id: str, indexes: Iterable[int]) -> dict[int, ItemStatus | None]:
+def process_items(business_id: str, batch_id: str, indexes: Iterable[int],
+                  customers: Iterable[str | None] = ()) -> dict[int, ItemStatus | None]:
     """Bring several items of one batch to their end together, as ``process_item`` would each:
-    one BatchGetItem reads them and the invoice counter, and one transaction writes up to ~10
+    one BatchGetItem reads them, their ``customers`` (as their messages name them) and the
+    invoice counter, and one transaction writes up to ~10
     items' invoices (numbered already, when the batch finalizes: the counter moves in the same
     transaction), the charges they sweep, their statuses and the batch's counts.
 
@@ -195,13 +200,15 @@ def process_items(business_id: str, batch_id: str, indexes: Iterable[int]) -> di
     wanted = sorted(set(indexes))
     done: dict[int, ItemStatus | None] = {}
     for attempt in range(_SWEEP_ATTEMPTS):
-        states, last = store.load_items(business_id, batch_id, wanted)
+        states, last = store.load_items(business_id, batch_id, wanted, customers)
         todo = []
         for index in wanted:
             state = states.get(index)
             if state is None:
                 logger.warning("No such batch item; message dropped", extra={"batch_id": batch_id, "index": index})
                 done[index] = None
+            elif state.status == "pending" and not state.customer_live:
+                done[index] = _fail(state, _customer_deleted(state)).status
             elif state.status == "pending":
                 todo.append(state)
             elif state.status != "created" or not state.finalize:
@@ -224,7 +231,7 @@ def process_items(business_id: str, batch_id: str, indexes: Iterable[int]) -> di
                     "batch_id": batch_id, "reasons": cancelled.reasons})
                 return done
             # A number, a charge or an item was taken by another writer meanwhile (or the
-            # transaction collided with one): read again. A deleted customer fails its items.
+            # transaction collided with one): read again.
             logger.info("Batch items transaction cancelled; retrying", extra={
                 "batch_id": batch_id, "reasons": cancelled.reasons})
             time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.5)))
@@ -238,19 +245,18 @@ def process_many(messages: Iterable[ItemMessage]) -> dict[ItemMessage, ItemStatu
     """Items of any batches, each batch's together (``process_items``). A batch whose group
     raised is logged and left out of the answer: its items are for ``process_item`` one by one
     (whatever the group wrote stays; each item's status says what is left to do)."""
-    by_batch: dict[tuple[str, str], list[int]] = {}
+    by_batch: dict[tuple[str, str], list[ItemMessage]] = {}
     for message in messages:
-        by_batch.setdefault((message.business_id, message.batch_id), []).append(message.index)
+        by_batch.setdefault((message.business_id, message.batch_id), []).append(message)
     done: dict[ItemMessage, ItemStatus | None] = {}
-    for (business_id, batch_id), indexes in by_batch.items():
+    for (business_id, batch_id), group in by_batch.items():
         try:
-            statuses = process_items(business_id, batch_id, indexes)
+            statuses = process_items(business_id, batch_id, [m.index for m in group], [m.customer_id for m in group])
         except Exception:  # noqa: BLE001 - each item is tried again alone
             logger.exception("Batch items could not be processed together; trying one by one",
                              extra={"batch_id": batch_id})
             continue
-        done.update((ItemMessage(business_id=business_id, batch_id=batch_id, index=i), status)
-                    for i, status in statuses.items())
+        done.update((message, statuses[message.index]) for message in group if message.index in statuses)
     return done
 
 
@@ -275,9 +281,8 @@ def _transactions(ready: list[_Ready]) -> Iterator[list[_Ready]]:
 
 def _write(group: list[_Ready], last: int) -> int:
     """One transaction: the group's invoices (numbered from ``last + 1`` when finalizing), their
-    swept charges, each item's status, the batch's counts and a check that each customer still
-    exists. A customer deleted since acceptance fails its items (then Cancelled is raised so the
-    rest are read and tried again). Returns the last invoice number taken."""
+    swept charges, each item's status and the batch's counts. Returns the last invoice number
+    taken."""
     now = now_iso()
     first = group[0].state
     finalize = first.finalize
@@ -286,7 +291,6 @@ def _write(group: list[_Ready], last: int) -> int:
                                                          **({"finalized": len(group)} if finalize else {}))]
     if finalize:
         actions.append(invoices_store.take_numbers_action(first.business_id, last, len(group)))
-    checks: dict[str, store.ItemState] = {}
     for number, item in enumerate(group, start=last + 1):
         invoice = item.invoice
         if finalize:
@@ -296,18 +300,7 @@ def _write(group: list[_Ready], last: int) -> int:
                                                   number_seq=number if finalize else 0),
                     store.move_action(item.state, to, now),
                     *(delayed_charges.invoice_action(first.business_id, c, invoice.id, now) for c in item.charges)]
-        checks.setdefault(item.state.customer_id, item.state)
-    check_at = len(actions)
-    actions += [store.customer_live_action(state) for state in checks.values()]
-    try:
-        transactions.transact(actions)
-    except transactions.Cancelled as cancelled:
-        for position, customer_id in enumerate(checks, start=check_at):
-            if cancelled.failed(position):
-                for item in group:
-                    if item.state.customer_id == customer_id:
-                        _fail(item.state, _customer_deleted(item.state))
-        raise
+    transactions.transact(actions)
     return last + len(group) if finalize else last
 
 
@@ -354,6 +347,8 @@ def _swept(state: store.ItemState, invoice: Invoice) -> tuple[Invoice, list[Dela
 def _create(state: store.ItemState) -> store.ItemState:
     """pending -> created in one transaction with the invoice and the charges it sweeps; or
     pending -> failed with the reason."""
+    if not state.customer_live:
+        return _fail(state, _customer_deleted(state))
     for attempt in range(_SWEEP_ATTEMPTS):
         now = now_iso()
         swept = _swept(state, state.draft.model_copy(update={"created_at": now, "updated_at": now}))
@@ -363,7 +358,6 @@ def _create(state: store.ItemState) -> store.ItemState:
         also = [
             store.move_action(state, "created", now),
             store.count_action(state, now, created=1),
-            store.customer_live_action(state),
             *(delayed_charges.invoice_action(state.business_id, c, invoice.id, now) for c in charges),
         ]
         try:
@@ -375,8 +369,6 @@ def _create(state: store.ItemState) -> store.ItemState:
             if cancelled.failed(0) or cancelled.failed(2) or unexpected:
                 raise RuntimeError(f"batch {state.batch_id} item {state.index}: invoice transaction cancelled: "
                                    f"{cancelled.reasons}") from None
-            if cancelled.failed(3):
-                return _fail(state, _customer_deleted(state))
             # A charge was taken (or changed) by a concurrent invoice, or the transaction collided
             # with another: read the pending charges again.
             logger.info("Batch item transaction cancelled; retrying", extra={
