@@ -6,7 +6,8 @@ on the ``BATCH#<batch>`` prefix (header first, then the items in index order); t
 only large records, are outside that prefix. Processing an item moves its record from pending
 to created or finalized (or failed) with actions that join the transaction writing the invoice,
 each conditional on the status it leaves, so a redelivered message changes nothing.
-``load_items`` reads several items, their drafts and the invoice counter in one BatchGetItem.
+``load_items`` reads several items, their drafts, their customers and the invoice counter in one
+BatchGetItem.
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ def header_record(business_id: str, batch_id: str, *, total: int, include_delaye
 
 
 def item_record(business_id: str, batch_id: str, index: int, *, customer_id: str, invoice_id: str,
-                now: str) -> dict[str, Any]:
+                now: str, status: ItemStatus = "pending") -> dict[str, Any]:
     return {
         keys.PK: keys.business(business_id), keys.SK: keys.batch_item(batch_id, index), "kind": "batch_item",
-        "index": index, "customer_id": customer_id, "invoice_id": invoice_id, "status": "pending",
+        "index": index, "customer_id": customer_id, "invoice_id": invoice_id, "status": status,
         "updated_at": now,
     }
 
@@ -193,17 +194,15 @@ def _draft_invoice(draft: dict[str, Any]) -> Invoice:
 
 
 # ------------------------------------------------------------------------------------ transaction actions
-def move_action(state: ItemState, to: ItemStatus, now: str, *, error: str | None = None,
-                from_status: ItemStatus | None = None) -> dict[str, Any]:
-    """The action moving the item's record from its status as read (or ``from_status``) to ``to``;
-    it fails (cancelling its transaction) if the record moved since."""
-    sets = "#status = :to, updated_at = :now" + (", #error = :error" if error is not None else "")
-    names = {**_STATUS, **({"#error": "error"} if error is not None else {})}
-    values: dict[str, Any] = {":to": to, ":now": now, ":from": from_status or state.status}
+def move_action(state: ItemState, to: ItemStatus, now: str, *, error: str | None = None) -> dict[str, Any]:
+    """The action moving the item's record from its status as read to ``to`` (the record written
+    whole: it holds nothing else); it fails (cancelling its transaction) if the record moved
+    since."""
+    record = item_record(state.business_id, state.batch_id, state.index, customer_id=state.customer_id,
+                         invoice_id=state.invoice_id, now=now, status=to)
     if error is not None:
-        values[":error"] = error
-    return transactions.update(keys.business(state.business_id), keys.batch_item(state.batch_id, state.index),
-                               f"SET {sets}", condition="#status = :from", names=names, values=values)
+        record["error"] = error
+    return transactions.put(record, "#status = :from", names=_STATUS, values={":from": state.status})
 
 
 def count_action(state: ItemState, now: str, **counts: int) -> dict[str, Any]:
