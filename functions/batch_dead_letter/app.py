@@ -1,5 +1,7 @@
-"""Batch dead letters: an item whose message failed every delivery is marked failed ("processing
-failed repeatedly"), so its batch completes (with errors) instead of staying in processing.
+"""Batch dead letters: the items of a message that failed every delivery are marked failed
+("processing failed repeatedly") unless they are done (the item that failed usually shares its
+message with items that were done), so their batch completes (with errors) instead of staying in
+processing.
 
 The BatchDeadLetterItems metric it emits has an alarm (template.yaml), as has the dead-letter
 queue's depth (messages this function itself could not handle).
@@ -16,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from invoicing.domain.batches import ItemMessage
+from invoicing.domain.batches import BatchMessage
 from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import batches
 
@@ -25,17 +27,18 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    metrics.add_metric(name="BatchDeadLetterItems", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="BatchDeadLetterItems", unit=MetricUnit.Count, value=1)  # per message
     try:
-        message = ItemMessage.model_validate_json(record.body)
+        message = BatchMessage.model_validate_json(record.body)
     except ValidationError:
         # Names no batch item, so there is nothing to mark: keep it in the log, not in the queue.
         logger.error("Dead letter is not a batch item message; dropped", extra={
             "message_id": record.message_id, "body": record.body[:2000]})
         return
-    logger.append_keys(batch_id=message.batch_id, index=message.index)
-    status = batches.give_up_item(message.business_id, message.batch_id, message.index)
-    logger.warning("Batch item dead-lettered", extra={"status": status})
+    logger.append_keys(batch_id=message.batch_id)
+    for item in message.queued():
+        status = batches.give_up_item(item.business_id, item.batch_id, item.index)
+        logger.warning("Batch item dead-lettered", extra={"index": item.index, "status": status})
 
 
 @logger.inject_lambda_context(clear_state=True)

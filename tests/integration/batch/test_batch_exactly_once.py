@@ -132,13 +132,13 @@ ONE_BY_ONE_STEPS = [
 def test_the_worker_dying_at_any_step_of_the_group_then_redelivery_makes_one_invoice(
         api: Api, shop: dict[str, Any], poller: SqsPoller, monkeypatch: pytest.MonkeyPatch, owner: Any, name: str,
         when: str) -> None:
-    created, charges = sweeping_batch(api, shop)
+    created, charges = sweeping_batch(api, shop, count=60)  # 6 messages, one event, two transactions
     left = crash(monkeypatch, owner, name, when, times=2, kind=Died)
     delivered = poller.drain()
     assert left == [0], "every injected death happened"
-    assert delivered.failed >= 2 * 2  # each death sent its whole invocation back (at least the two of the 12)
-    assert delivered.records == 12 + delivered.failed
-    assert_done_once(api, created["batch_id"], charges)
+    assert delivered.failed >= 2 * 6  # each death sent its whole invocation back
+    assert delivered.records == 6 + delivered.failed
+    assert_done_once(api, created["batch_id"], charges, total=60)
 
 
 @pytest.mark.parametrize(("owner", "name", "when"), GROUP_STEPS, ids=[f"{w}-{n}" for _, n, w in GROUP_STEPS])
@@ -163,7 +163,8 @@ def test_an_error_at_any_step_of_an_item_alone_then_redelivery_makes_one_invoice
     left = crash(monkeypatch, owner, name, when, times=4)
     delivered = poller.drain()
     assert left == [0], "every injected crash happened"
-    assert delivered.failed == 4 and delivered.records == 12 + 4  # each crashed record came back once
+    # the neighbours of each crashed item were done; each message with a crashed item came back once
+    assert 1 <= delivered.failed <= 2 and delivered.records == 2 + delivered.failed
     assert_done_once(api, created["batch_id"], charges)
 
 
@@ -173,10 +174,11 @@ def test_a_crash_in_every_delivery_but_the_last_still_makes_one_invoice(api: Api
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Item 0 crashes after creating, then after finalizing: the third delivery only records it."""
     created, charges = sweeping_batch(api, shop)
-    crash(monkeypatch, invoice_store, "put_new", "after")
-    crash(monkeypatch, invoice_store, "finalize", "after")
+    first = created["items"][0]["invoice_id"]
+    crash(monkeypatch, invoice_store, "put_new", "after", only=lambda invoice, **_: invoice.id == first)
+    crash(monkeypatch, invoice_store, "finalize", "after", only=lambda _, invoice_id, *a, **k: invoice_id == first)
     delivered = poller.drain()
-    assert delivered.failed == 2
+    assert delivered.failed == 2 and delivered.records == 2 + 2
     assert_done_once(api, created["batch_id"], charges)
 
 
@@ -191,7 +193,7 @@ def test_a_small_batch_that_crashes_inline_is_finished_through_the_queue(api: Ap
     assert (again["status"], again["created"], again["finalized"]) == ("processing", 4, 2)
     assert [i["status"] for i in again["items"]] == ["created", "created", "finalized", "finalized"]
     delivered = poller.drain()
-    assert (delivered.records, delivered.failed) == (2, 0)
+    assert (delivered.records, delivered.failed) == (1, 0)  # the two items, in one message
     done = batch(api, again["batch_id"])
     assert (done["status"], done["finalized"]) == ("completed", 4)
     assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == list(range(1, 10))
@@ -615,18 +617,22 @@ def test_the_same_key_for_another_batch_request_is_a_409_even_after_its_record_e
 
 
 # ---------------------------------------------------------------- the fan-out's cost
-def test_sqs_calls_are_one_per_ten_items(api: Api, shop: dict[str, Any]) -> None:
+def test_sqs_calls_are_one_per_hundred_items(api: Api, shop: dict[str, Any], poller: SqsPoller) -> None:
+    """Ten items a message, ten messages a SendMessageBatch."""
     calls: list[str] = []
     sqs = queue.client()
     sqs.meta.events.register("before-call.sqs.*", lambda model, **_: calls.append(model.name))
-    data(api.post(BATCH, batch_body([shop["customers"][i % 5] for i in range(25)])), 201)
+    created = data(api.post(BATCH, batch_body([shop["customers"][i % 5] for i in range(201)])), 201)
     assert calls == ["SendMessageBatch"] * 3
+    delivered = poller.drain()
+    assert (delivered.records, delivered.invocations, delivered.failed) == (21, 3, 0)
+    assert batch(api, created["batch_id"])["status"] == "completed"
 
 
 def test_items_whose_messages_could_not_be_sent_fail_at_once(api: Api, shop: dict[str, Any], poller: SqsPoller,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """SQS unreachable after the first ten messages: the answer is still the batch, the unsent
-    items failed with the reason, the sent ones done by the worker."""
+    """SQS unreachable after the first ten messages (100 items): the answer is still the batch,
+    the unsent items failed with the reason, the sent ones done by the worker."""
     sqs = queue.client()
     original = sqs.send_message_batch
     calls: list[int] = []
@@ -638,16 +644,16 @@ def test_items_whose_messages_could_not_be_sent_fail_at_once(api: Api, shop: dic
         return original(**kwargs)
 
     monkeypatch.setattr(sqs, "send_message_batch", second_call_fails)
-    created = data(api.post(BATCH, batch_body([shop["customers"][i % 5] for i in range(25)])), 201)
+    created = data(api.post(BATCH, batch_body([shop["customers"][i % 5] for i in range(115)])), 201)
     assert (created["status"], created["failed"]) == ("processing", 15)
-    assert [i["status"] for i in created["items"]] == ["pending"] * 10 + ["failed"] * 15
-    assert all(i["error"].startswith(batches.QUEUE_FAILED_REASON) for i in created["items"][10:])
+    assert [i["status"] for i in created["items"]] == ["pending"] * 100 + ["failed"] * 15
+    assert all(i["error"].startswith(batches.QUEUE_FAILED_REASON) for i in created["items"][100:])
     monkeypatch.undo()
     poller.drain()
     done = batch(api, created["batch_id"])
-    assert (done["status"], done["created"], done["failed"]) == ("completed_with_errors", 10, 15)
+    assert (done["status"], done["created"], done["failed"]) == ("completed_with_errors", 100, 15)
     assert_consistent(api, done)
-    assert len(invoices(api)) == 10
+    assert len(invoices(api)) == 100
 
 
 @pytest.mark.usefixtures("one_by_one")

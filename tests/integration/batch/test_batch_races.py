@@ -24,7 +24,7 @@ from batch_support import (
 )
 from helpers import Api, race
 
-from invoicing.domain.batches import ItemMessage
+from invoicing.domain.batches import QueuedItem
 from invoicing.operations import batches
 
 pytestmark = [
@@ -58,7 +58,7 @@ def group_worker(business_id: str, batch_id: str, indexes: list[int]) -> Callabl
     def run() -> list[Any]:
         done: list[Any] = []
         for start in range(0, len(indexes), 10):
-            messages = [ItemMessage(business_id=business_id, batch_id=batch_id, index=i)
+            messages = [QueuedItem(business_id=business_id, batch_id=batch_id, index=i)
                         for i in indexes[start:start + 10]]
             for _ in range(3):
                 try:

@@ -7,9 +7,9 @@ Pure functions over plain values; the use case is ``invoicing.operations.batches
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from invoicing.domain.models import DelayedCharge, LineItem
 from invoicing.errors import DomainError, Unprocessable
@@ -19,6 +19,9 @@ BatchStatus = Literal["processing", "completed", "completed_with_errors"]
 
 MAX_ITEMS = 1000
 INLINE_LIMIT = 10  # batches this small are processed before the answer, the rest through SQS
+# Items per SQS message: a worker's event of 10 messages is then 100 items, read and written in
+# a few calls (a transaction takes up to 100 actions, about 2 per item), not one call per 10 items.
+ITEMS_PER_MESSAGE = 10
 MAX_TRANSACTION_ACTIONS = 100  # DynamoDB's TransactWriteItems limit
 # The transaction that writes batch items' invoices: for each item its invoice and its status, plus
 # one action per swept delayed charge; once per transaction the batch's counts and the invoice
@@ -53,9 +56,9 @@ class Batch(BaseModel):
     items: list[BatchItemResult]
 
 
-class ItemMessage(BaseModel):
-    """The SQS message of one item: which batch record to process, and its customer (read with
-    the item; absent in a message sent before it was added, then read after it)."""
+class QueuedItem(BaseModel):
+    """One item to process: its batch, its index, and its customer (read with the item; None when
+    its message did not name it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -63,6 +66,53 @@ class ItemMessage(BaseModel):
     batch_id: str
     index: int = Field(ge=0, lt=MAX_ITEMS)
     customer_id: str | None = None
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    index: int = Field(ge=0, lt=MAX_ITEMS)
+    customer_id: str | None = None
+
+
+class BatchMessage(BaseModel):
+    """The SQS message: up to ``ITEMS_PER_MESSAGE`` items of one batch. A message from before
+    messages carried several items names one item (``index`` and perhaps ``customer_id`` instead
+    of ``items``); it is read as that one item."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    business_id: str
+    batch_id: str
+    items: tuple[_Entry, ...] = Field(min_length=1, max_length=ITEMS_PER_MESSAGE)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_item(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "index" in data and "items" not in data:
+            data = {**data, "items": [{"index": data["index"], "customer_id": data.get("customer_id")}]}
+            data.pop("index")
+            data.pop("customer_id", None)
+        return data
+
+    def queued(self) -> list[QueuedItem]:
+        return [QueuedItem(business_id=self.business_id, batch_id=self.batch_id, index=entry.index,
+                           customer_id=entry.customer_id) for entry in self.items]
+
+
+def messages_of(items: Sequence[QueuedItem]) -> list[BatchMessage]:
+    """The items in messages of up to ``ITEMS_PER_MESSAGE``, each of one batch, in order."""
+    messages: list[BatchMessage] = []
+    group: list[QueuedItem] = []
+    for item in [*items, None]:
+        if group and (item is None or len(group) == ITEMS_PER_MESSAGE or
+                      (item.business_id, item.batch_id) != (group[0].business_id, group[0].batch_id)):
+            messages.append(BatchMessage(business_id=group[0].business_id, batch_id=group[0].batch_id, items=tuple(
+                _Entry(index=i.index, customer_id=i.customer_id) for i in group)))
+            group = []
+        if item is not None:
+            group.append(item)
+    return messages
 
 
 def batch_status(*, total: int, created: int, finalized: int, failed: int, finalize: bool) -> BatchStatus:

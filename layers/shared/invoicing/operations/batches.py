@@ -3,12 +3,13 @@ failed entry, exactly once, however often its message is delivered.
 
 Accepting validates and prices every item before anything is written (the same pricing as
 POST /invoices), assigns the invoice ids, writes the batch and either processes it at once (up
-to ``INLINE_LIMIT`` items) or sends one SQS message per item. The worker takes an event's
-items of one batch together (``process_items``: one read, one transaction per ~10 items that
-writes their invoices, already numbered when the batch finalizes) and any item the group left
-alone (``process_item``). Every write is conditional on the item's status, and an invoice, its
-swept charges, its number and the item's new status are one transaction, so a crash at any
-point leaves either nothing or everything of a step, and a redelivery continues from there.
+to ``INLINE_LIMIT`` items) or sends them to SQS, ``ITEMS_PER_MESSAGE`` items per message. The
+worker takes an event's items of one batch together (``process_items``: a read per ~30 items,
+a transaction per ~40 that writes their invoices, already numbered when the batch finalizes)
+and any item the group left alone (``process_item``). Every write is conditional on the item's
+status, and an invoice, its swept charges, its number and the item's new status are one
+transaction, so a crash at any point leaves either nothing or everything of a step, and a
+redelivery continues from there.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from invoicing.domain.batches import (
     SHARED_ACTIONS,
     Batch,
     BatchItemResult,
-    ItemMessage,
     ItemStatus,
+    QueuedItem,
     at_item,
     charge_line,
+    messages_of,
     negative_total_reason,
     sweep_room,
     sweeping_indexes,
@@ -102,12 +104,12 @@ def create_batch(business_id: str, request: BatchInvoiceRequest, *, idempotency_
     store.write_new([*records, header])
     del records
 
-    messages = [ItemMessage(business_id=business_id, batch_id=batch_id, index=i, customer_id=invoice.customer_id)
-                for i, (invoice, _) in enumerate(drafts)]
+    queued = [QueuedItem(business_id=business_id, batch_id=batch_id, index=i, customer_id=invoice.customer_id)
+              for i, (invoice, _) in enumerate(drafts)]
     if len(items) <= INLINE_LIMIT:
-        _process_inline(messages)
+        _process_inline(queued)
         return store.read(business_id, batch_id)
-    if not _enqueue(messages):
+    if not _enqueue(queued):
         return store.read(business_id, batch_id)  # some items failed: answer what is stored
     results = [BatchItemResult(index=i, customer_id=invoice.customer_id, invoice_id=invoice.id, status="pending")
                for i, (invoice, _) in enumerate(drafts)]
@@ -124,7 +126,7 @@ def _resume(business_id: str, batch_id: str, fingerprint: str) -> Batch | None:
     if created_by not in (fingerprint, None):
         raise Conflict(f"This Idempotency-Key was already used for a different request (batch {batch_id})",
                        code="idempotency_key_reused")
-    pending = [ItemMessage(business_id=business_id, batch_id=batch_id, index=item.index, customer_id=item.customer_id)
+    pending = [QueuedItem(business_id=business_id, batch_id=batch_id, index=item.index, customer_id=item.customer_id)
                for item in batch.items if item.status == "pending"]
     logger.info("Batch resumed by a retry with its Idempotency-Key", extra={"batch_id": batch_id,
                                                                            "pending": len(pending)})
@@ -137,36 +139,38 @@ def _resume(business_id: str, batch_id: str, fingerprint: str) -> Batch | None:
     return store.read(business_id, batch_id)
 
 
-def _enqueue(messages: list[ItemMessage]) -> bool:
-    """One message per item (all of one batch); an item whose message could not be sent fails
-    now, saying so (its message may yet arrive: it then finds the item failed and does nothing).
-    False if any failed."""
+def _enqueue(items: list[QueuedItem]) -> bool:
+    """The items (all of one batch) in messages of ``ITEMS_PER_MESSAGE``; an item whose message
+    could not be sent fails now, saying so (its message may yet arrive: it then finds the item
+    failed and does nothing). False if any failed."""
+    messages = messages_of(items)
     try:
         queue.send_items([message.model_dump(exclude_none=True) for message in messages])
     except queue.SendFailed as error:
-        business_id, batch_id = messages[0].business_id, messages[0].batch_id
+        business_id, batch_id = items[0].business_id, items[0].batch_id
         logger.exception("Batch items could not be queued; they fail", extra={"batch_id": batch_id})
-        states, _ = store.load_items(business_id, batch_id, [messages[position].index for position in error.unsent])
+        unsent = [entry.index for position in error.unsent for entry in messages[position].items]
+        states, _ = store.load_items(business_id, batch_id, unsent)
         for state in states.values():
             _give_up(state, f"{QUEUE_FAILED_REASON} ({error})")
         return False
     return True
 
 
-def _process_inline(messages: list[ItemMessage]) -> None:
+def _process_inline(items: list[QueuedItem]) -> None:
     """Process a small batch now; an item that fails to process (not: fails with a reason) goes
     to the queue instead, as a large batch's would, so it is retried and never lost."""
-    done = process_many(messages)
+    done = process_many(items)
     retry = []
-    for message in messages:
-        if message in done:
+    for item in items:
+        if item in done:
             continue
         try:
-            process_item(message.business_id, message.batch_id, message.index)
+            process_item(item.business_id, item.batch_id, item.index)
         except Exception:  # noqa: BLE001 - retried through SQS, as the worker would be
             logger.exception("Batch item could not be processed inline; queued", extra={
-                "batch_id": message.batch_id, "index": message.index})
-            retry.append(message)
+                "batch_id": item.batch_id, "index": item.index})
+            retry.append(item)
     if retry:
         _enqueue(retry)
 
@@ -189,10 +193,10 @@ class _Ready:
 def process_items(business_id: str, batch_id: str, indexes: Iterable[int],
                   customers: Iterable[str | None] = ()) -> dict[int, ItemStatus | None]:
     """Bring several items of one batch to their end together, as ``process_item`` would each:
-    one BatchGetItem reads them, their ``customers`` (as their messages name them) and the
-    invoice counter, and one transaction writes up to ~10
-    items' invoices (numbered already, when the batch finalizes: the counter moves in the same
-    transaction), the charges they sweep, their statuses and the batch's counts.
+    BatchGetItem reads them, their ``customers`` (as their messages name them) and the invoice
+    counter (100 keys a call), and each transaction (100 actions) writes some 40 items' invoices
+    (numbered already, when the batch finalizes: the counter moves in the same transaction), the
+    charges they sweep, their statuses and the batch's counts.
 
     Returns the status each item ended in (None: no such item). An item left out of the answer
     (contention outlasted the attempts, an unexpected cancellation, an item half-way from an
@@ -241,14 +245,14 @@ def process_items(business_id: str, batch_id: str, indexes: Iterable[int],
     return done
 
 
-def process_many(messages: Iterable[ItemMessage]) -> dict[ItemMessage, ItemStatus | None]:
+def process_many(items: Iterable[QueuedItem]) -> dict[QueuedItem, ItemStatus | None]:
     """Items of any batches, each batch's together (``process_items``). A batch whose group
     raised is logged and left out of the answer: its items are for ``process_item`` one by one
     (whatever the group wrote stays; each item's status says what is left to do)."""
-    by_batch: dict[tuple[str, str], list[ItemMessage]] = {}
-    for message in messages:
-        by_batch.setdefault((message.business_id, message.batch_id), []).append(message)
-    done: dict[ItemMessage, ItemStatus | None] = {}
+    by_batch: dict[tuple[str, str], list[QueuedItem]] = {}
+    for item in items:
+        by_batch.setdefault((item.business_id, item.batch_id), []).append(item)
+    done: dict[QueuedItem, ItemStatus | None] = {}
     for (business_id, batch_id), group in by_batch.items():
         try:
             statuses = process_items(business_id, batch_id, [m.index for m in group], [m.customer_id for m in group])
@@ -256,7 +260,7 @@ def process_many(messages: Iterable[ItemMessage]) -> dict[ItemMessage, ItemStatu
             logger.exception("Batch items could not be processed together; trying one by one",
                              extra={"batch_id": batch_id})
             continue
-        done.update((message, statuses[message.index]) for message in group if message.index in statuses)
+        done.update((item, statuses[item.index]) for item in group if item.index in statuses)
     return done
 
 
