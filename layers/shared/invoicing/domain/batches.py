@@ -1,5 +1,6 @@
-"""Batch creation rules: item and batch statuses, which item sweeps a customer's delayed charges,
-how many charges one invoice can take, charges as lines, and errors that name the item.
+"""Batch creation rules: item and batch statuses, the queue's messages (ten items each), which
+item sweeps a customer's delayed charges, how many charges one invoice can take, charges as
+lines, and errors that name the item.
 
 Pure functions over plain values; the use case is ``invoicing.operations.batches``.
 """
@@ -7,6 +8,7 @@ Pure functions over plain values; the use case is ``invoicing.operations.batches
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import groupby
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -102,16 +104,12 @@ class BatchMessage(BaseModel):
 
 def messages_of(items: Sequence[QueuedItem]) -> list[BatchMessage]:
     """The items in messages of up to ``ITEMS_PER_MESSAGE``, each of one batch, in order."""
-    messages: list[BatchMessage] = []
-    group: list[QueuedItem] = []
-    for item in [*items, None]:
-        if group and (item is None or len(group) == ITEMS_PER_MESSAGE or
-                      (item.business_id, item.batch_id) != (group[0].business_id, group[0].batch_id)):
-            messages.append(BatchMessage(business_id=group[0].business_id, batch_id=group[0].batch_id, items=tuple(
-                _Entry(index=i.index, customer_id=i.customer_id) for i in group)))
-            group = []
-        if item is not None:
-            group.append(item)
+    messages = []
+    for (business_id, batch_id), same in groupby(items, key=lambda item: (item.business_id, item.batch_id)):
+        entries = [_Entry(index=item.index, customer_id=item.customer_id) for item in same]
+        messages += [BatchMessage(business_id=business_id, batch_id=batch_id,
+                                  items=tuple(entries[start:start + ITEMS_PER_MESSAGE]))
+                     for start in range(0, len(entries), ITEMS_PER_MESSAGE)]
     return messages
 
 
