@@ -97,7 +97,7 @@ def test_items_come_back_as_they_were_written_by_every_read() -> None:
     """Point 6: an item of every attribute type, nested ones and binary too, reads back unchanged
     through GetItem, BatchGetItem and Query; and the fast path writes the same answer as moto's
     own serializer."""
-    item = {"PK": {"S": "BIZ#t"}, "SK": {"S": "ALL#1"}, "n": {"N": "-12.50"}, "yes": {"BOOL": True},
+    item = {"PK": {"S": "BIZ#t"}, "SK": {"S": "ALL#1"}, "n": {"N": "-12.5"}, "yes": {"BOOL": True},
             "no": {"BOOL": False}, "nothing": {"NULL": True}, "names": {"SS": ["a", "b"]},
             "numbers": {"NS": ["1", "2"]},
             "blob": {"B": b"\x00\xffraw"}, "blobs": {"BS": [b"\x01", b"\x02"]}, "empty_map": {"M": {}},
