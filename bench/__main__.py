@@ -132,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="cold-start samples per function (default 7)")
     parser.add_argument("--batch-items", type=int, default=batch.ITEMS,
                         help=f"items of the batch benchmark (default {batch.ITEMS}; 0 skips it)")
+    parser.add_argument("--batch-rounds", type=int, default=batch.ROUNDS,
+                        help=f"rounds of the batch benchmark, the median reported (default {batch.ROUNDS})")
     parser.add_argument("--dynamodb-local", metavar="URL",
                         help="also run the batch benchmark with DynamoDB on this DynamoDB Local endpoint")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (as in README.md)")
@@ -152,11 +154,12 @@ def _measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
         rows.append((operation.name, f"{sum(calls.values())} DynamoDB calls: {detail}", f"<= {operation.target}",
                      "ok" if operation.verdict(calls) else "MISS"))
     if args.batch_items:
-        rows += batch.measure(args.batch_items).rows()
+        rows += batch.measure(args.batch_items, args.batch_rounds).rows()
         if args.dynamodb_local:
             os.environ["DYNAMODB_LOCAL_ENDPOINT"] = args.dynamodb_local
             try:
-                rows += [row for row in batch.measure(args.batch_items).rows() if "SQS calls" not in row[0]]
+                rows += [row for row in batch.measure(args.batch_items, args.batch_rounds).rows()
+                         if "SQS calls" not in row[0]]
             finally:
                 del os.environ["DYNAMODB_LOCAL_ENDPOINT"]
     for function, base, mine, ratio in cold_start.measure(args.rounds):
