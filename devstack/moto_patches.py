@@ -27,6 +27,10 @@
    spellings: about 1 ms per returned item, three quarters of a BatchGetItem. An attribute
    value is already in DynamoDB's JSON form, which that serializer writes unchanged, unless it
    holds binary (B, BS: base64-encoded there); values without binary are written as they are.
+7. Index Query candidates (point 4) without a scan each: the items by their value of an index's
+   string partition key are found once and kept until the next write (any put, update, delete,
+   transaction or rollback), so a run of Queries between writes (a worker's sweeps) costs one
+   pass over the table instead of one each.
 
 ``apply()`` is idempotent; ``devstack.emulated`` and ``devstack.local`` call it before starting moto.
 """
@@ -97,6 +101,9 @@ def _candidates(table: Any, hash_key: Any, index_name: str | None,
         return list(table.items.get(hash_key, {}).values())
     if not conditions:
         return None
+    if len(conditions) == 1 and conditions[0][1].type == "S":
+        name, expected = conditions[0]
+        return list(_by_value(table, name).get(expected.value, ()))
     found = []
     for partition in table.items.values():
         for item in partition.values() if table.range_key_attr else (partition,):
@@ -108,6 +115,42 @@ def _candidates(table: Any, hash_key: Any, index_name: str | None,
             else:
                 found.append(item)
     return found
+
+
+_writes = 0  # bumped by every write: the generation of the cached index maps (point 7)
+_index_maps: dict[tuple[int, str], tuple[int, Any, dict[str, list[Any]]]] = {}
+
+
+def _written() -> None:
+    global _writes
+    _writes += 1
+
+
+def _by_value(table: Any, name: str) -> dict[str, list[Any]]:
+    """The table's items holding string attribute ``name``, by its value, as of the last write."""
+    cached = _index_maps.get((id(table), name))
+    if cached is None or cached[0] != _writes or cached[1] is not table:
+        by_value: dict[str, list[Any]] = {}
+        for partition in table.items.values():
+            for item in partition.values() if table.range_key_attr else (partition,):
+                actual = item.attrs.get(name)
+                if actual is not None and actual.type == "S":
+                    by_value.setdefault(actual.value, []).append(item)
+        cached = (_writes, table, by_value)
+        _index_maps[(id(table), name)] = cached
+    return cached[2]
+
+
+def _writing(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with _lock:
+            try:
+                return method(*args, **kwargs)
+            finally:
+                _written()
+
+    return call
 
 
 _INDEX_NAME_AT = 6  # the position of index_name in moto's Table.query(hash_key, *args)
@@ -246,17 +289,22 @@ def apply() -> None:
                     original(self, transact_items)
                 except BaseException:
                     _restore(touched)
+                    _written()
                     raise
                 finally:
                     _state.in_transaction = False
 
         backend.transact_write_items = functools.wraps(original)(_transact_write_items)  # type: ignore[method-assign]
-        for name in ("put_item", "update_item", "delete_item", "get_item", "query"):
+        for name in ("put_item", "update_item", "delete_item"):
+            setattr(backend, name, _writing(getattr(backend, name)))
+        for name in ("get_item", "query"):
             setattr(backend, name, _locked(getattr(backend, name)))
 
         from moto.dynamodb.models.table import Table
 
         Table.query, Table.all_items = _query(Table.query, Table.all_items)  # type: ignore[method-assign]
+        Table.put_item = _writing(Table.put_item)  # type: ignore[method-assign]
+        Table.delete_item = _writing(Table.delete_item)  # type: ignore[method-assign]
 
         from moto.sqs.models import Queue
 

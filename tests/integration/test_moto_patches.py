@@ -128,3 +128,39 @@ def test_the_fast_path_writes_what_motos_serializer_writes(value: dict[str, Any]
     own: dict[str, Any] = {}
     BaseJSONSerializer._serialize_type_structure.__wrapped__(serializer, own, value, shape, "v")  # type: ignore[attr-defined]
     assert fast == own
+
+
+def test_an_index_query_sees_every_write_since_the_last_one() -> None:
+    """Point 7: between writes, index Queries share one map of the table; a put, an update, a
+    delete, a transaction, a batch write and a cancelled transaction each show in the next Query."""
+    def index_query(pk: str) -> list[str]:
+        return [i["SK"] for i in _query_all(IndexName="GSI1", KeyConditionExpression="GSI1PK = :pk",
+                                             ExpressionAttributeValues=serialize({":pk": pk}))]
+
+    def put(sk: str, index_pk: str) -> None:
+        client().put_item(TableName=table_name(), Item=serialize({"PK": "BIZ#w", "SK": sk, "GSI1PK": index_pk,
+                                                                  "GSI1SK": sk}))
+
+    put("A", "IDX#w")
+    assert index_query("IDX#w") == ["A"]
+    put("B", "IDX#w")
+    assert index_query("IDX#w") == ["A", "B"]
+    client().update_item(TableName=table_name(), Key=serialize({"PK": "BIZ#w", "SK": "A"}),
+                         UpdateExpression="SET GSI1PK = :other",
+                         ExpressionAttributeValues=serialize({":other": "IDX#v"}))
+    assert (index_query("IDX#w"), index_query("IDX#v")) == (["B"], ["A"])
+    client().delete_item(TableName=table_name(), Key=serialize({"PK": "BIZ#w", "SK": "B"}))
+    assert index_query("IDX#w") == []
+    client().transact_write_items(TransactItems=[{"Put": {"TableName": table_name(), "Item": serialize(
+        {"PK": "BIZ#w", "SK": "C", "GSI1PK": "IDX#w", "GSI1SK": "C"})}}])
+    client().batch_write_item(RequestItems={table_name(): [{"PutRequest": {"Item": serialize(
+        {"PK": "BIZ#w", "SK": "D", "GSI1PK": "IDX#w", "GSI1SK": "D"})}}]})
+    assert index_query("IDX#w") == ["C", "D"]
+    with pytest.raises(client().exceptions.TransactionCanceledException):
+        client().transact_write_items(TransactItems=[
+            {"Update": {"TableName": table_name(), "Key": serialize({"PK": "BIZ#w", "SK": "C"}),
+                        "UpdateExpression": "SET GSI1PK = :other", "ExpressionAttributeValues": serialize(
+                            {":other": "IDX#v"})}},
+            {"ConditionCheck": {"TableName": table_name(), "Key": serialize({"PK": "BIZ#w", "SK": "missing"}),
+                                "ConditionExpression": "attribute_exists(PK)"}}])
+    assert (index_query("IDX#w"), index_query("IDX#v")) == (["C", "D"], ["A"])
