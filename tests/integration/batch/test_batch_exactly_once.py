@@ -340,6 +340,22 @@ def test_a_batch_in_flight_across_a_deploy_with_drafts_in_the_old_format_is_proc
     assert_done_once(api, created["batch_id"], charges)
 
 
+def test_a_batch_in_flight_across_a_deploy_with_a_pending_record_per_item_is_read_and_processed(
+        api: Api, shop: dict[str, Any], poller: SqsPoller) -> None:
+    """A batch accepted before the manifest: a pending status record per item and no manifest."""
+    created, charges = sweeping_batch(api, shop)
+    business_id, batch_id = api.tenant.business_id, created["batch_id"]  # type: ignore[union-attr]
+    table.client().delete_item(TableName=table.table_name(),
+                               Key=table.key(keys.business(business_id), keys.batch_manifest(batch_id)))
+    for entry in created["items"]:
+        record = batch_store.item_record(business_id, batch_id, entry["index"], customer_id=entry["customer_id"],
+                                         invoice_id=entry["invoice_id"], now=created["created_at"], status="pending")
+        table.client().put_item(TableName=table.table_name(), Item=table.serialize(record))
+    assert batch(api, batch_id) == created
+    poller.drain()
+    assert_done_once(api, batch_id, charges)
+
+
 def test_a_message_for_no_batch_is_dropped(api: Api, poller: SqsPoller) -> None:
     queue.send_items([{"business_id": api.tenant.business_id, "batch_id": "0195f1a0-0000-7000-8000-00000000dead",  # type: ignore[union-attr]
                        "index": 0}])

@@ -95,13 +95,10 @@ def create_batch(business_id: str, request: BatchInvoiceRequest, *, idempotency_
     header = store.header_record(business_id, batch_id, total=len(items),
                                  include_delayed_charges=request.include_delayed_charges, finalize=request.finalize,
                                  request_sha256=fingerprint, now=now)
-    records = []
-    for index, (invoice, products) in enumerate(drafts):
-        records.append(store.item_record(business_id, batch_id, index, customer_id=invoice.customer_id,
-                                         invoice_id=invoice.id, now=now))
-        records.append(store.draft_record(business_id, batch_id, index, invoice=invoice, product_ids=products,
-                                          sweep=index in sweeping))
-    store.write_new([*records, header])
+    records = [store.draft_record(business_id, batch_id, index, invoice=invoice, product_ids=products,
+                                  sweep=index in sweeping) for index, (invoice, products) in enumerate(drafts)]
+    manifest = store.manifest_record(business_id, batch_id, ((draft.customer_id, draft.id) for draft, _ in drafts))
+    store.write_new([*records, manifest, header])
     del records
 
     queued = [QueuedItem(business_id=business_id, batch_id=batch_id, index=i, customer_id=invoice.customer_id)

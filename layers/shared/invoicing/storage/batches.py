@@ -1,20 +1,26 @@
-"""Batches: a header ``BIZ#<b> / BATCH#<batch>`` with the counts, one small status record per item
-``BATCH#<batch>#ITEM#<00007>``, and each item's priced draft invoice ``BATCHDRAFT#<batch>#<00007>``.
+"""Batches: a header ``BIZ#<b> / BATCH#<batch>`` with the counts, a manifest
+``BATCH#<batch>#MANIFEST`` (each item's customer and invoice id, one JSON string), each item's
+priced draft invoice ``BATCHDRAFT#<batch>#<00007>``, and a small status record
+``BATCH#<batch>#ITEM#<00007>`` per item once it is done with: an item without one is pending.
 
-Accepting writes them all with BatchWriteItem (25 per call). Reading a batch back is one Query
-on the ``BATCH#<batch>`` prefix (header first, then the items in index order); the drafts, the
-only large records, are outside that prefix. Processing an item moves its record from pending
-to created or finalized (or failed) with actions that join the transaction writing the invoice,
-each conditional on the status it leaves, so a redelivered message changes nothing.
-``load_items`` reads several items, their drafts, their customers and the invoice counter in one
-BatchGetItem.
+Accepting writes the drafts, the manifest and the header (last) with BatchWriteItem (25 per
+call). Reading a batch back is one Query on the ``BATCH#<batch>`` prefix (header, status
+records, manifest); the drafts, the large records, are outside that prefix. Processing an item
+writes its status record (created, finalized or failed) with actions that join the transaction
+writing the invoice, each conditional on the status it leaves (none, for pending), so a
+redelivered message changes nothing. ``load_items`` reads several items, their drafts, their
+customers and the invoice counter in one BatchGetItem.
+
+A batch accepted before the manifest has a pending status record per item instead; it is read
+and processed the same.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from invoicing.domain.batches import Batch, BatchItemResult, ItemStatus, batch_status
@@ -22,7 +28,7 @@ from invoicing.domain.models import Invoice
 from invoicing.errors import NotFound
 from invoicing.storage import invoices, keys, lookup, transactions
 from invoicing.storage.paging import query_all
-from invoicing.storage.table import Throttled, client, serialize, table_name, value
+from invoicing.storage.table import NEW, Throttled, client, serialize, table_name, value
 
 BATCH_WRITE_LIMIT = 25
 _RETRIES = 8
@@ -45,8 +51,14 @@ def header_record(business_id: str, batch_id: str, *, total: int, include_delaye
     }
 
 
+def manifest_record(business_id: str, batch_id: str, items: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The batch's ``(customer id, invoice id)`` per item, in index order."""
+    return {keys.PK: keys.business(business_id), keys.SK: keys.batch_manifest(batch_id), "kind": "batch_manifest",
+            "items_json": json.dumps(list(items), separators=(",", ":"))}
+
+
 def item_record(business_id: str, batch_id: str, index: int, *, customer_id: str, invoice_id: str,
-                now: str, status: ItemStatus = "pending") -> dict[str, Any]:
+                now: str, status: ItemStatus) -> dict[str, Any]:
     return {
         keys.PK: keys.business(business_id), keys.SK: keys.batch_item(batch_id, index), "kind": "batch_item",
         "index": index, "customer_id": customer_id, "invoice_id": invoice_id, "status": status,
@@ -116,15 +128,21 @@ def read_keyed(business_id: str, batch_id: str) -> tuple[Batch, str | None]:
         "ConsistentRead": True,
     }
     header: dict[str, Any] | None = None
-    items: list[BatchItemResult] = []
+    manifest: list[list[str]] = []
+    done: dict[int, BatchItemResult] = {}
     for record in query_all(args):
         if record[keys.SK] == keys.batch(batch_id):
             header = record
+        elif record[keys.SK] == keys.batch_manifest(batch_id):
+            manifest = json.loads(record["items_json"])
         else:
-            items.append(_result(record))
+            done[int(record["index"])] = _result(record)
     if header is None:
         raise not_found(batch_id)
-    return batch_of(header, items), header.get("request_sha256")
+    pending = (BatchItemResult(index=i, customer_id=customer_id, invoice_id=invoice_id, status="pending")
+               for i, (customer_id, invoice_id) in enumerate(manifest) if i not in done)
+    return batch_of(header, sorted([*done.values(), *pending], key=lambda item: item.index)), header.get(
+        "request_sha256")
 
 
 @dataclass(frozen=True)
@@ -170,19 +188,21 @@ def load_items(business_id: str, batch_id: str, indexes: Iterable[int],
     header, last_number = found.raw(header_sk), invoices.last_number(found)
     if header is None:
         return {}, last_number
-    records = {index: (item, draft) for index in wanted
-               if (item := found.raw(keys.batch_item(batch_id, index))) is not None
-               and (draft := found.raw(keys.batch_draft(batch_id, index))) is not None}
-    unread = {item["customer_id"] for item, _ in records.values() if item["status"] == "pending"} - set(named)
+    states = {}
+    for index in wanted:
+        draft = found.raw(keys.batch_draft(batch_id, index))
+        if draft is None:
+            continue
+        invoice, item = _draft_invoice(draft), found.raw(keys.batch_item(batch_id, index)) or {}
+        states[index] = ItemState(
+            business_id=business_id, batch_id=batch_id, index=index, customer_id=invoice.customer_id,
+            invoice_id=invoice.id, status=item.get("status", "pending"), finalize=bool(header["finalize"]),
+            sweep=bool(draft.get("sweep")), draft=invoice, product_ids=frozenset(draft.get("product_ids") or ()),
+            customer_live=False)
+    unread = {s.customer_id for s in states.values() if s.status == "pending"} - set(named)
     read = lookup.fetch(business_id, business=False, customers=unread) if unread else found
-    states = {index: ItemState(
-        business_id=business_id, batch_id=batch_id, index=index, customer_id=item["customer_id"],
-        invoice_id=item["invoice_id"], status=item["status"], finalize=bool(header["finalize"]),
-        sweep=bool(draft.get("sweep")), draft=_draft_invoice(draft),
-        product_ids=frozenset(draft.get("product_ids") or ()),
-        customer_live=(found.customer(item["customer_id"]) or read.customer(item["customer_id"])) is not None,
-    ) for index, (item, draft) in records.items()}
-    return states, last_number
+    return {index: replace(state, customer_live=(found.customer(state.customer_id) or read.customer(
+        state.customer_id)) is not None) for index, state in states.items()}, last_number
 
 
 def _draft_invoice(draft: dict[str, Any]) -> Invoice:
@@ -202,7 +222,10 @@ def move_action(state: ItemState, to: ItemStatus, now: str, *, error: str | None
                          invoice_id=state.invoice_id, now=now, status=to)
     if error is not None:
         record["error"] = error
-    return transactions.put(record, "#status = :from", names=_STATUS, values={":from": state.status})
+    condition = "#status = :from"
+    if state.status == "pending":  # no record yet (or, in a batch from before the manifest, a pending one)
+        condition = f"{NEW} OR {condition}"
+    return transactions.put(record, condition, names=_STATUS, values={":from": state.status})
 
 
 def count_action(state: ItemState, now: str, **counts: int) -> dict[str, Any]:

@@ -198,6 +198,10 @@ def batch_item(batch_id: str, index: int) -> str:
     return f"{BATCH}{batch_id}#ITEM#{index:05d}"
 
 
+def batch_manifest(batch_id: str) -> str:
+    return f"{BATCH}{batch_id}#MANIFEST"
+
+
 def batch_draft(batch_id: str, index: int) -> str:
     return f"{BATCH_DRAFT}{batch_id}#{index:05d}"
 
