@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from invoicing.domain.batches import Batch, BatchItemResult, ItemStatus, batch_status
@@ -141,8 +141,8 @@ def read_keyed(business_id: str, batch_id: str) -> tuple[Batch, str | None]:
         raise not_found(batch_id)
     pending = (BatchItemResult(index=i, customer_id=customer_id, invoice_id=invoice_id, status="pending")
                for i, (customer_id, invoice_id) in enumerate(manifest) if i not in done)
-    return batch_of(header, sorted([*done.values(), *pending], key=lambda item: item.index)), header.get(
-        "request_sha256")
+    items = sorted([*done.values(), *pending], key=lambda item: item.index)
+    return batch_of(header, items), header.get("request_sha256")
 
 
 @dataclass(frozen=True)
@@ -188,21 +188,18 @@ def load_items(business_id: str, batch_id: str, indexes: Iterable[int],
     header, last_number = found.raw(header_sk), invoices.last_number(found)
     if header is None:
         return {}, last_number
-    states = {}
-    for index in wanted:
-        draft = found.raw(keys.batch_draft(batch_id, index))
-        if draft is None:
-            continue
-        invoice, item = _draft_invoice(draft), found.raw(keys.batch_item(batch_id, index)) or {}
-        states[index] = ItemState(
-            business_id=business_id, batch_id=batch_id, index=index, customer_id=invoice.customer_id,
-            invoice_id=invoice.id, status=item.get("status", "pending"), finalize=bool(header["finalize"]),
-            sweep=bool(draft.get("sweep")), draft=invoice, product_ids=frozenset(draft.get("product_ids") or ()),
-            customer_live=False)
-    unread = {s.customer_id for s in states.values() if s.status == "pending"} - set(named)
+    items = {index: (draft, _draft_invoice(draft), found.raw(keys.batch_item(batch_id, index)) or {})
+             for index in wanted if (draft := found.raw(keys.batch_draft(batch_id, index))) is not None}
+    unread = {invoice.customer_id for _, invoice, record in items.values()
+              if record.get("status", "pending") == "pending"} - set(named)
     read = lookup.fetch(business_id, business=False, customers=unread) if unread else found
-    return {index: replace(state, customer_live=(found.customer(state.customer_id) or read.customer(
-        state.customer_id)) is not None) for index, state in states.items()}, last_number
+    states = {index: ItemState(
+        business_id=business_id, batch_id=batch_id, index=index, customer_id=invoice.customer_id,
+        invoice_id=invoice.id, status=record.get("status", "pending"), finalize=bool(header["finalize"]),
+        sweep=bool(draft.get("sweep")), draft=invoice, product_ids=frozenset(draft.get("product_ids") or ()),
+        customer_live=(found.customer(invoice.customer_id) or read.customer(invoice.customer_id)) is not None,
+    ) for index, (draft, invoice, record) in items.items()}
+    return states, last_number
 
 
 def _draft_invoice(draft: dict[str, Any]) -> Invoice:
