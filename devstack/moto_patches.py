@@ -117,28 +117,26 @@ def _candidates(table: Any, hash_key: Any, index_name: str | None,
     return found
 
 
-_writes = 0  # bumped by every write: the generation of the cached index maps (point 7)
-_index_maps: dict[tuple[int, str], tuple[int, Any, dict[str, list[Any]]]] = {}
+_index_maps: dict[tuple[int, str], tuple[Any, dict[str, list[Any]]]] = {}  # emptied by every write (point 7)
 
 
 def _written() -> None:
-    global _writes
-    _writes += 1
+    _index_maps.clear()
 
 
 def _by_value(table: Any, name: str) -> dict[str, list[Any]]:
     """The table's items holding string attribute ``name``, by its value, as of the last write."""
     cached = _index_maps.get((id(table), name))
-    if cached is None or cached[0] != _writes or cached[1] is not table:
+    if cached is None or cached[0] is not table:
         by_value: dict[str, list[Any]] = {}
         for partition in table.items.values():
             for item in partition.values() if table.range_key_attr else (partition,):
                 actual = item.attrs.get(name)
                 if actual is not None and actual.type == "S":
                     by_value.setdefault(actual.value, []).append(item)
-        cached = (_writes, table, by_value)
+        cached = (table, by_value)
         _index_maps[(id(table), name)] = cached
-    return cached[2]
+    return cached[1]
 
 
 def _writing(method: Callable[..., Any]) -> Callable[..., Any]:
