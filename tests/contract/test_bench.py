@@ -22,3 +22,17 @@ def test_make_bench_prints_every_measure_and_meets_the_call_targets(capsys: pyte
     assert {"batch of 20: API SQS calls", "batch of 20: where the end to end time goes (moto)"} < measures
     end_to_end = next(row for row in rows if row[0] == "| batch of 20, finalize + sweep, end to end (moto)")
     assert "the median of 2 rounds: " in end_to_end[1] and "completed, 20 finalized, 0 failed" in end_to_end[1]
+
+
+@pytest.mark.parametrize(("ratio", "status", "verdict"), [
+    (2.9, "completed", "ok"), (3.1, "completed", "MISS"), (2.0, "completed_with_errors", "MISS"),
+    (2.0, "processing", "MISS")])
+def test_the_batch_time_verdict_is_ok_within_3x_of_the_raw_write_for_a_completed_batch(
+        ratio: float, status: str, verdict: str) -> None:
+    from collections import Counter
+
+    result = bench.batch.Result(
+        items=10, backend="moto", raw_seconds=1.0, transact_seconds=1.0, accept_seconds=ratio / 2,
+        drain_seconds=ratio / 2, sqs_calls=Counter({"SendMessageBatch": 1}), dynamodb_calls=Counter({"Query": 1}),
+        peak_mb=1.0, decode_mb=1.0, status=status, outcome="10 finalized, 0 failed", seconds=Counter())
+    assert result.rows()[0][3] == verdict
