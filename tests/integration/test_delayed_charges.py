@@ -50,7 +50,7 @@ def invoice(api: Api, charge_id: str, invoice_id: str = INVOICE) -> None:
     from invoicing.storage import delayed_charges, transactions
 
     charge = delayed_charges.get(api.tenant.business_id, charge_id)
-    transactions.transact([delayed_charges.invoice_action(api.tenant.business_id, charge, invoice_id, NOW)])
+    transactions.transact([delayed_charges.invoice_action(charge, invoice_id, NOW)])
 
 
 def listed(api: Api, charge_id: str) -> dict[str, Any]:
@@ -430,7 +430,7 @@ def test_an_update_that_races_a_sweep_loses_cleanly(api: Api, monkeypatch: Any) 
         charge = real_get(business_id, charge_id)
         reads.append(1)
         if len(reads) == 1:
-            transactions.transact([store.invoice_action(business_id, charge, INVOICE, NOW)])
+            transactions.transact([store.invoice_action(charge, INVOICE, NOW)])
         return charge
 
     monkeypatch.setattr(store, "get", racing_get)
@@ -453,7 +453,7 @@ def test_a_sweep_of_a_charge_changed_since_it_was_read_is_cancelled(api: Api) ->
     assert api.put(f"{CHARGES}/{created['id']}", {"amount": 99}).status == 200
     # When
     with pytest.raises(transactions.Cancelled) as cancelled:
-        transactions.transact([delayed_charges.invoice_action(api.tenant.business_id, stale, INVOICE, NOW)])
+        transactions.transact([delayed_charges.invoice_action(stale, INVOICE, NOW)])
     # Then the stale amount is never invoiced
     assert cancelled.value.failed(0)
     assert listed(api, created["id"])["status"] == "pending"
@@ -579,9 +579,9 @@ def test_a_charge_is_invoiced_once_the_second_sweep_is_cancelled(api: Api) -> No
     created = create(api, customer(api))
     charge = delayed_charges.get(business_id, created["id"])
     # When
-    transactions.transact([delayed_charges.invoice_action(business_id, charge, INVOICE, NOW)])
+    transactions.transact([delayed_charges.invoice_action(charge, INVOICE, NOW)])
     with pytest.raises(transactions.Cancelled) as cancelled:
-        transactions.transact([delayed_charges.invoice_action(business_id, charge, OTHER_INVOICE, NOW)])
+        transactions.transact([delayed_charges.invoice_action(charge, OTHER_INVOICE, NOW)])
     # Then the first invoice has it, for good
     assert cancelled.value.failed(0)
     after = listed(api, created["id"])
@@ -639,7 +639,7 @@ def test_pending_for_customer_takes_the_oldest_of_one_currency_up_to_a_limit(api
     # and what it returns (read from the index, version included) can be swept as it is
     from invoicing.storage import transactions
 
-    transactions.transact([delayed_charges.invoice_action(api.tenant.business_id, c, INVOICE, NOW) for c in two])
+    transactions.transact([delayed_charges.invoice_action(c, INVOICE, NOW) for c in two])
     assert [c.id for c in delayed_charges.pending_for_customer(api.tenant.business_id, north, "USD")] == usd[2:]
 
 

@@ -325,8 +325,8 @@ def sweep_into(api: Api, invoice_id: str, customer_id: str, amount: int) -> str:
     lines = [*before.invoice.line_items, line]
     total = sum(item.amount for item in lines)
     after = before.invoice.model_copy(update={"line_items": lines, "total": total, "balance_due": total})
-    store.replace(before, after, also=[delayed_charges.invoice_action(
-        business_id, delayed_charges.get(business_id, charge["id"]), invoice_id, NOW)])
+    store.replace(before, after, also=[
+        delayed_charges.invoice_action(delayed_charges.get(business_id, charge["id"]), invoice_id, NOW)])
     return str(charge["id"])
 
 

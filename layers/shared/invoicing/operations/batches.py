@@ -300,7 +300,7 @@ def _write(group: list[_Ready], last: int) -> int:
         actions += [invoices_store.put_new_action(invoice, product_ids=item.state.product_ids,
                                                   number_seq=number if finalize else 0),
                     store.move_action(item.state, to, now),
-                    *(delayed_charges.invoice_action(first.business_id, c, invoice.id, now) for c in item.charges)]
+                    *(delayed_charges.invoice_action(c, invoice.id, now) for c in item.charges)]
     transactions.transact(actions)
     return last + len(group) if finalize else last
 
@@ -359,7 +359,7 @@ def _create(state: store.ItemState) -> store.ItemState:
         also = [
             store.move_action(state, "created", now),
             store.count_action(state, now, created=1),
-            *(delayed_charges.invoice_action(state.business_id, c, invoice.id, now) for c in charges),
+            *(delayed_charges.invoice_action(c, invoice.id, now) for c in charges),
         ]
         try:
             invoices_store.put_new(invoice, product_ids=state.product_ids, also=also)

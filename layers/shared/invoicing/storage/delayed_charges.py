@@ -145,14 +145,13 @@ def pending_for_customer(business_id: str, customer_id: str, currency: str | Non
     return [DelayedCharge.model_validate(item) for item in query_all(args, limit=limit)]
 
 
-def invoice_action(business_id: str, charge: DelayedCharge, invoice_id: str, now: str) -> dict[str, Any]:
+def invoice_action(charge: DelayedCharge, invoice_id: str, now: str) -> dict[str, Any]:
     """The TransactWriteItems action that puts ``charge`` on invoice ``invoice_id``: the charge
     as read, invoiced, written whole (as ``update`` writes an edit).
 
     It fails (the transaction is cancelled) unless the charge is still pending and unchanged
     since it was read (same version): a charge already swept by a concurrent invoice, or edited
     after the sweep read it, is never invoiced twice or at a stale amount."""
-    assert charge.business_id == business_id
     invoiced = charge.model_copy(update={"status": "invoiced", "invoiced_invoice_id": invoice_id, "invoiced_at": now,
                                          "updated_at": now, "version": charge.version + 1})
     return transactions.put(item_of(invoiced), "#status = :pending AND version = :version", names=_STATUS,
