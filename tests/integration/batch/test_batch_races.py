@@ -24,7 +24,7 @@ from batch_support import (
 )
 from helpers import Api, race
 
-from invoicing.domain.batches import QueuedItem
+from invoicing.domain.batches import ITEMS_PER_MESSAGE, QueuedItem
 from invoicing.operations import batches
 
 pytestmark = [
@@ -52,14 +52,15 @@ def worker(business_id: str, batch_id: str, indexes: list[int]) -> Callable[[], 
 
 
 def group_worker(business_id: str, batch_id: str, indexes: list[int]) -> Callable[[], list[Any]]:
-    """A worker as the Lambda function works: each event's ten items together, then any item the
-    group left alone; an event that raises is retried, as SQS would redeliver it."""
+    """A worker as the Lambda function works: each event's items (ten messages of ten) together,
+    then any item the group left alone; an event that raises is retried, as SQS would redeliver it."""
+    event = 10 * ITEMS_PER_MESSAGE
 
     def run() -> list[Any]:
         done: list[Any] = []
-        for start in range(0, len(indexes), 10):
+        for start in range(0, len(indexes), event):
             messages = [QueuedItem(business_id=business_id, batch_id=batch_id, index=i)
-                        for i in indexes[start:start + 10]]
+                        for i in indexes[start:start + event]]
             for _ in range(3):
                 try:
                     together = batches.process_many(messages)
