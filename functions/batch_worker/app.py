@@ -40,7 +40,8 @@ def record_handler(record: SQSRecord, done: dict[QueuedItem, ItemStatus | None])
     failed = []
     for item in message.queued():
         try:
-            status = done[item] if item in done else batches.process_item(item.business_id, item.batch_id, item.index)
+            status = done[item] if item in done else batches.process_item(item.business_id, item.batch_id, item.index,
+                                                                          customer_id=item.customer_id)
         except Exception:  # noqa: BLE001 - the item's message comes back (raised below), its neighbours go on
             logger.exception("Batch item could not be processed", extra={"index": item.index})
             failed.append(item.index)

@@ -203,7 +203,7 @@ def test_a_small_batch_that_crashes_inline_is_finished_through_the_queue(api: Ap
 # ---------------------------------------------------------------- items together
 def test_items_together_cost_one_read_and_one_transaction(api: Api, shop: dict[str, Any]) -> None:
     """Their messages name their customers, read with the items; a message that does not (sent
-    before they did) costs one read more."""
+    before they did) costs one read more. So for an item done alone."""
     from invoicing.storage.table import client
 
     business = api.tenant.business_id  # type: ignore[union-attr]
@@ -218,6 +218,13 @@ def test_items_together_cost_one_read_and_one_transaction(api: Api, shop: dict[s
             range(6, 10), "finalized")
     assert calls == {"BatchGetItem": 2, "TransactWriteItems": 1}
     assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == list(range(1, 11))
+    # an item alone: the same, its customer read with it when named (then it is created and finalized)
+    with aws_calls.counting(client()) as calls:
+        assert batches.process_item(business, created["batch_id"], 10, customer_id=people[10]) == "finalized"
+    assert calls == {"BatchGetItem": 2, "TransactWriteItems": 2}
+    with aws_calls.counting(client()) as calls:
+        assert batches.process_item(business, created["batch_id"], 11) == "finalized"
+    assert calls == {"BatchGetItem": 3, "TransactWriteItems": 2}
 
 
 def test_a_number_taken_between_the_groups_read_and_write_keeps_numbers_gapless(api: Api, shop: dict[str, Any],
@@ -583,7 +590,7 @@ def test_a_retry_after_the_api_died_processing_a_small_batch_inline_finishes_it(
         api: Api, shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     body = {**batch_body(shop["customers"][:4]), "finalize": True}
     crash(monkeypatch, batches, "process_items", "before")  # the group pass errs: the items go one by one
-    crash(monkeypatch, batch_store, "load_item", "before", kind=Died, only=lambda business_id, batch_id, index:
+    crash(monkeypatch, batch_store, "load_item", "before", kind=Died, only=lambda business_id, batch_id, index, **_:
           index == 2)  # and the API dies before the third
     with pytest.raises(Died):
         keyed_post(api, body, "retry-me-2")

@@ -163,7 +163,7 @@ def _process_inline(items: list[QueuedItem]) -> None:
         if item in done:
             continue
         try:
-            process_item(item.business_id, item.batch_id, item.index)
+            process_item(item.business_id, item.batch_id, item.index, customer_id=item.customer_id)
         except Exception:  # noqa: BLE001 - retried through SQS, as the worker would be
             logger.exception("Batch item could not be processed inline; queued", extra={
                 "batch_id": item.batch_id, "index": item.index})
@@ -199,16 +199,17 @@ def process_items(business_id: str, batch_id: str, indexes: Iterable[int],
     (contention outlasted the attempts, an unexpected cancellation, an item half-way from an
     older run) is for ``process_item`` alone; whatever was written stays consistent."""
     wanted = sorted(set(indexes))
+    named = list(customers)
     done: dict[int, ItemStatus | None] = {}
     for attempt in range(_SWEEP_ATTEMPTS):
-        states, last = store.load_items(business_id, batch_id, wanted, customers)
+        states, last = store.load_items(business_id, batch_id, wanted, named)
         todo = []
         for index in wanted:
             state = states.get(index)
             if state is None:
                 logger.warning("No such batch item; message dropped", extra={"batch_id": batch_id, "index": index})
                 done[index] = None
-            elif state.status == "pending" and not state.customer_live:
+            elif state.status == "pending" and state.customer_live is False:
                 done[index] = _fail(state, _customer_deleted(state)).status
             elif state.status == "pending":
                 todo.append(state)
@@ -306,11 +307,12 @@ def _write(group: list[_Ready], last: int) -> int:
 
 
 # ------------------------------------------------------------------------------------ process
-def process_item(business_id: str, batch_id: str, index: int) -> ItemStatus | None:
+def process_item(business_id: str, batch_id: str, index: int, *, customer_id: str | None = None) -> ItemStatus | None:
     """Bring one item to its end: its invoice created (and finalized, if the batch says so), or
     the item failed with its reason. Safe to run any number of times, also concurrently: a step
-    already done is skipped. Raises on trouble worth a retry (throttling, contention)."""
-    state = store.load_item(business_id, batch_id, index)
+    already done is skipped. Raises on trouble worth a retry (throttling, contention).
+    ``customer_id`` (as its message names it) is read with the item, in the same call."""
+    state = store.load_item(business_id, batch_id, index, customer=True, customer_id=customer_id)
     if state is None:
         logger.warning("No such batch item; message dropped", extra={"batch_id": batch_id, "index": index})
         return None
@@ -348,6 +350,7 @@ def _swept(state: store.ItemState, invoice: Invoice) -> tuple[Invoice, list[Dela
 def _create(state: store.ItemState) -> store.ItemState:
     """pending -> created in one transaction with the invoice and the charges it sweeps; or
     pending -> failed with the reason."""
+    assert state.customer_live is not None, "a pending item is created as read with its customer"
     if not state.customer_live:
         return _fail(state, _customer_deleted(state))
     for attempt in range(_SWEEP_ATTEMPTS):

@@ -159,21 +159,29 @@ class ItemState:
     sweep: bool
     draft: Invoice
     product_ids: frozenset[str]
-    customer_live: bool  # as read with a pending item: the customer exists and is not deleted
+    # For a pending item read with its customer: the customer exists and is not deleted. None
+    # when the reader did not ask (``load_items`` without ``customers``) or the item is done.
+    customer_live: bool | None
 
 
-def load_item(business_id: str, batch_id: str, index: int) -> ItemState | None:
-    """The item's record, draft, customer and its batch's flags (``load_items``). None when the
+def load_item(business_id: str, batch_id: str, index: int, *, customer: bool = False,
+              customer_id: str | None = None) -> ItemState | None:
+    """The item's record, draft and its batch's flags, and with ``customer`` its customer
+    (``load_items``; ``customer_id`` names it, so it is read in the same call). None when the
     batch has no such item."""
-    return load_items(business_id, batch_id, [index])[0].get(index)
+    customers = [customer_id] if customer else None
+    return load_items(business_id, batch_id, [index], customers)[0].get(index)
 
 
 def load_items(business_id: str, batch_id: str, indexes: Iterable[int],
-               customers: Iterable[str | None] = ()) -> tuple[dict[int, ItemState], int]:
+               customers: Iterable[str | None] | None = None) -> tuple[dict[int, ItemState], int]:
     """Several items of one batch (those that exist, by index) and the business's last invoice
-    number: one BatchGetItem (consistent) per 100 keys, for a status and a draft per item and
-    the given ``customers`` (those the items' messages name); one more for the customers of
-    pending items not among them.
+    number: one BatchGetItem (consistent) per 100 keys, for a status and a draft per item.
+
+    With ``customers`` (the ids the items' messages name; None where a message names none), the
+    pending items' customers too: those named in the same call, any other in one more. Without,
+    no customer is read (``customer_live`` is None): what gives items up or reads them again
+    needs none.
 
     An item's customer is read here, not checked in the transaction that writes its invoice: a
     customer deleted after this read still gets that invoice, as with POST /invoices, whose read
@@ -181,7 +189,7 @@ def load_items(business_id: str, batch_id: str, indexes: Iterable[int],
     of a third of the transaction's actions."""
     wanted = list(indexes)
     header_sk = keys.batch(batch_id)
-    named = [customer_id for customer_id in customers if customer_id]
+    named = [customer_id for customer_id in customers or () if customer_id]
     found = lookup.fetch(business_id, business=False, customers=named, also=[
         header_sk, keys.INVOICE_COUNTER_SK,
         *(sk for i in wanted for sk in (keys.batch_item(batch_id, i), keys.batch_draft(batch_id, i)))])
@@ -190,14 +198,16 @@ def load_items(business_id: str, batch_id: str, indexes: Iterable[int],
         return {}, last_number
     items = {index: (draft, _draft_invoice(draft), found.raw(keys.batch_item(batch_id, index)) or {})
              for index in wanted if (draft := found.raw(keys.batch_draft(batch_id, index))) is not None}
-    unread = {invoice.customer_id for _, invoice, record in items.values()
-              if record.get("status", "pending") == "pending"} - set(named)
+    pending = {invoice.customer_id for _, invoice, record in items.values()
+               if record.get("status", "pending") == "pending"} if customers is not None else set()
+    unread = pending - set(named)
     read = lookup.fetch(business_id, business=False, customers=unread) if unread else found
     states = {index: ItemState(
         business_id=business_id, batch_id=batch_id, index=index, customer_id=invoice.customer_id,
         invoice_id=invoice.id, status=record.get("status", "pending"), finalize=bool(header["finalize"]),
         sweep=bool(draft.get("sweep")), draft=invoice, product_ids=frozenset(draft.get("product_ids") or ()),
-        customer_live=(found.customer(invoice.customer_id) or read.customer(invoice.customer_id)) is not None,
+        customer_live=(found.customer(invoice.customer_id) or read.customer(invoice.customer_id)) is not None
+        if invoice.customer_id in pending else None,
     ) for index, (draft, invoice, record) in items.items()}
     return states, last_number
 
