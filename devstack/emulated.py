@@ -46,6 +46,7 @@ def emulated_aws(table_name: str = "invoicing-local") -> Iterator[dict[str, str]
     """Yields the physical ids of the template's resources (logical id -> table name, queue URL,
     schedule group name; ``<LogicalId>.Arn`` -> ARN)."""
     from moto import mock_aws
+    from moto.core.config import default_user_config
 
     moto_patches.apply()
     os.environ.update(FAKE_CREDENTIALS)
@@ -58,8 +59,9 @@ def emulated_aws(table_name: str = "invoicing-local") -> Iterator[dict[str, str]
         # moto's mock otherwise matches each of DynamoDB Local's requests against every AWS
         # service's URL patterns (about 1 ms a call) before letting it through.
         passthrough.append(re.escape(dynamodb_local.rstrip("/")))
-    with mock_aws(config={"core": {"mock_credentials": True, "passthrough": {"urls": passthrough, "services": []},
-                                   "reset_boto3_session": True, "service_whitelist": None}}):
+    core = default_user_config["core"].copy()  # a section given replaces moto's whole one: start from its defaults
+    core["passthrough"] = {"urls": passthrough, "services": []}
+    with mock_aws(config={"core": core}):
         import boto3
 
         physical = {"Table": table_name, **template.create_queues(boto3.client("sqs"), table_name)}
