@@ -1,7 +1,8 @@
 """``python -m bench``: DynamoDB calls per operation and cold import ratios, as one table.
 
 Targets: an invoice create with any number of lines makes at most 2 DynamoDB calls and no Scan;
-a list page is 1 Query + at most 1 BatchGetItem; an uncontended finalize 1 read + 1 transaction;
+a list page is 1 Query + at most 1 BatchGetItem (bench/lists.py: per filter, over more than
+1 MB of a business's items); an uncontended finalize 1 read + 1 transaction;
 each function's cold import is at most 1.3x a bare Powertools resolver + boto3 import.
 A 1000-item batch with finalize and sweep, end to end (accept + the queue drained through the
 worker), is timed against a raw BatchWriteItem of 1000 items to the same backend (target 3x),
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from bench import aws_calls, batch, cold_start
+from bench import aws_calls, batch, cold_start, lists
 from devstack import gateway, runtime
 from devstack.emulated import create_tenant, emulated_aws
 from devstack.events import api_event
@@ -153,6 +154,7 @@ def _measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
         detail = " + ".join(f"{n} {op}" for op, n in sorted(calls.items()))
         rows.append((operation.name, f"{sum(calls.values())} DynamoDB calls: {detail}", f"<= {operation.target}",
                      "ok" if operation.verdict(calls) else "MISS"))
+    rows += lists.measure()
     if args.batch_items:
         rows += batch.measure(args.batch_items, args.batch_rounds).rows()
         if args.dynamodb_local:

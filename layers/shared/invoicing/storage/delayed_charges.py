@@ -35,6 +35,10 @@ def item_of(charge: DelayedCharge) -> dict[str, Any]:
         keys.SK: keys.delayed_charge(charge.id),
         keys.GSI1PK: keys.delayed_charges_of_customer(charge.business_id, charge.customer_id),
         keys.GSI1SK: keys.delayed_charge_by_status(charge.status, charge.id),
+        keys.GSI4PK: keys.delayed_charges_of_customer(charge.business_id, charge.customer_id),
+        keys.GSI4SK: keys.delayed_charge(charge.id),
+        keys.GSI5PK: keys.delayed_charges_with_status(charge.business_id, charge.status),
+        keys.GSI5SK: keys.delayed_charge(charge.id),
         **charge.model_dump(exclude=_DERIVED),
         "version": charge.version,
         "search_text": charge.description.lower(),  # what ``search`` matches; contains() is case-sensitive
@@ -93,24 +97,22 @@ def list_page(business_id: str, request: PageRequest, *, customer_id: str | None
               type: str | None = None, search: str | None = None) -> tuple[Page, list[DelayedCharge]]:
     """A page of the business's delayed charges in creation order, optionally filtered.
 
-    A customer and a status together read that customer's GSI1 partition (ordered by id within
-    a status); anything else reads the business's charges with a filter, because GSI1 groups a
-    customer's charges by status first and so cannot give them in creation order."""
+    A customer, a status, or both are served by an index (GSI4, GSI5, GSI1: the customer's
+    charges by status, then id); the other filters are applied while reading."""
     conditions: list[str] = []
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
     if customer_id and status:
         where = Partition.on_gsi1(business_id, keys.delayed_charges_of_customer(business_id, customer_id),
                                   keys.delayed_charge_by_status(status))
+    elif customer_id:
+        where = Partition.on_index(business_id, keys.BY_CUSTOMER,
+                                   keys.delayed_charges_of_customer(business_id, customer_id), keys.DELAYED_CHARGE)
+    elif status:
+        where = Partition.on_index(business_id, keys.BY_STATUS, keys.delayed_charges_with_status(business_id, status),
+                                   keys.DELAYED_CHARGE)
     else:
         where = Partition.of(business_id, keys.DELAYED_CHARGE)
-        if customer_id:
-            conditions.append("customer_id = :customer")
-            values[":customer"] = value(customer_id)
-        if status:
-            conditions.append("#status = :status")
-            names.update(_STATUS)
-            values[":status"] = value(status)
     if type:
         conditions.append("#type = :type")
         names["#type"] = "type"
@@ -163,10 +165,11 @@ def release_action(business_id: str, charge_id: str, invoice_id: str, now: str) 
     (its draft is being deleted). It fails unless the charge is invoiced on exactly that invoice."""
     return transactions.update(
         keys.business(business_id), keys.delayed_charge(charge_id),
-        "SET #status = :pending, updated_at = :now, GSI1SK = :gsi1sk, version = version + :one "
+        "SET #status = :pending, updated_at = :now, GSI1SK = :gsi1sk, GSI5PK = :gsi5pk, version = version + :one "
         "REMOVE invoiced_invoice_id, invoiced_at",
         condition="#status = :invoiced AND invoiced_invoice_id = :invoice",
         names=_STATUS,
         values={":pending": "pending", ":invoiced": "invoiced", ":invoice": invoice_id, ":now": now, ":one": 1,
-                ":gsi1sk": keys.delayed_charge_by_status("pending", charge_id)},
+                ":gsi1sk": keys.delayed_charge_by_status("pending", charge_id),
+                ":gsi5pk": keys.delayed_charges_with_status(business_id, "pending")},
     )

@@ -48,6 +48,10 @@ def item_of(invoice: Invoice, *, version: int, product_ids: Iterable[str] = (), 
         keys.GSI1PK: index, keys.GSI1SK: keys.invoice_by_due_date(invoice.due_date, invoice.id),
         keys.GSI2PK: index, keys.GSI2SK: keys.invoice_by_total(invoice.total, invoice.id),
         keys.GSI3PK: index, keys.GSI3SK: keys.invoice_by_number(number_seq, invoice.id),
+        keys.GSI4PK: keys.invoices_of_customer(invoice.business_id, invoice.customer_id),
+        keys.GSI4SK: keys.invoice(invoice.id),
+        keys.GSI5PK: keys.invoices_with_status(invoice.business_id, invoice.status),
+        keys.GSI5SK: keys.invoice(invoice.id),
         **invoice.model_dump(),
         "search_text": search_text(invoice.number, invoice.description, invoice.customer_name),
         "variant_ids": variant_ids or None,  # string sets: the variant_id / product_id filters
@@ -146,11 +150,13 @@ def set_status(business_id: str, invoice_id: str, action: Action, now: str, *, s
     targets = {transition(action, status) for status in allowed}
     assert len(targets) == 1, f"{action} must lead to one status"
     names = {"#status": "status", **{f"#{k}": k for k in fields}}
-    values = {":to": value(targets.pop()), ":now": value(now), ":one": value(1),
+    to = targets.pop()
+    values = {":to": value(to), ":now": value(now), ":one": value(1),
+              ":by_status": value(keys.invoices_with_status(business_id, to)),
               **{f":{k}": value(v) for k, v in fields.items()},
               **{f":from{i}": value(s) for i, s in enumerate(allowed)}}
     froms = ", ".join(f":from{i}" for i in range(len(allowed)))
-    sets = ", ".join(["#status = :to", "updated_at = :now", "version = version + :one",
+    sets = ", ".join(["#status = :to", f"{keys.GSI5PK} = :by_status", "updated_at = :now", "version = version + :one",
                       *(f"#{k} = :{k}" for k in fields),
                       *(["#total_paid = #total", "#balance_due = :zero"] if settle else [])])
     if settle:
@@ -237,21 +243,30 @@ def deliver(before: Stored, after: Invoice, moves: dict[tuple[str, str], int], n
 def list_page(business_id: str, request: PageRequest, *, sort_by: str, invoice_id: str | None = None,
               customer_id: str | None = None, statuses: Sequence[str] = (), variant_id: str | None = None,
               product_id: str | None = None, search: str | None = None) -> tuple[Page, list[Invoice]]:
-    """One Query: the table for creation order, GSI1/2/3 for due date, total and number."""
+    """In creation order: the table, or the customer's or the status's own index (one Query a
+    page); sorted by due date, total or number: GSI1/2/3. Other filters are applied while reading."""
     index = keys.invoices_index(business_id)
-    if sort_by == "created_at":
+    clauses, names, values = [], {}, {}
+    by_customer = sort_by == "created_at" and not invoice_id and bool(customer_id)
+    by_status = sort_by == "created_at" and not invoice_id and not customer_id and len(statuses) == 1
+    if by_customer:
+        where = Partition.on_index(business_id, keys.BY_CUSTOMER,
+                                   keys.invoices_of_customer(business_id, str(customer_id)), keys.INVOICE)
+    elif by_status:
+        where = Partition.on_index(business_id, keys.BY_STATUS, keys.invoices_with_status(business_id, statuses[0]),
+                                   keys.INVOICE)
+    elif sort_by == "created_at":
         where = Partition.of(business_id, keys.invoice(invoice_id) if invoice_id else keys.INVOICE)
     else:
         gsi = {"due_date": keys.GSI1, "total": keys.GSI2, "number": keys.GSI3}[sort_by]
         where = Partition.on_index(business_id, gsi, index)
-    clauses, names, values = [], {}, {}
     if invoice_id and sort_by != "created_at":
         clauses.append("id = :id")
         values[":id"] = {"S": invoice_id}
-    if customer_id:
+    if customer_id and not by_customer:
         clauses.append("customer_id = :customer")
         values[":customer"] = {"S": customer_id}
-    if statuses:
+    if statuses and not by_status:
         names["#status"] = "status"
         clauses.append(f"#status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})")
         values.update({f":s{i}": {"S": s} for i, s in enumerate(statuses)})

@@ -34,6 +34,17 @@ Invoices have two more sort orders on their own indexes: GSI2 (``BIZ#<b>#INVOICE
 ``<total, offset and zero-padded>#<id>``) and GSI3 (``BIZ#<b>#INVOICES`` / ``<number sequence,
 zero-padded; 0 for drafts>#<id>``). Creation order is the table's own ``INVOICE#<uuid7>``.
 
+The two filters clients use most, a customer and a status, have indexes of their own in creation
+order, so that such a list page is one Query however many other items the business holds:
+
+| item            | GSI4PK / GSI4SK (by customer)                 | GSI5PK / GSI5SK (by status)                   |
+|-----------------|-----------------------------------------------|-----------------------------------------------|
+| invoice         | BIZ#<b>#CUSTOMER#<c>#INVOICES / INVOICE#<id>  | BIZ#<b>#INVOICES#STATUS#<status> / INVOICE#<id>|
+| delayed charge  | BIZ#<b>#CUSTOMER#<c>#DCHARGES / DCHARGE#<id>  | BIZ#<b>#DCHARGES#STATUS#<status> / DCHARGE#<id>|
+
+Every write of an invoice's or a charge's status writes its GSI5PK with it (``item_of``, and the
+UpdateItems that change a status), so the status index never lags the item.
+
 An active recurring template is also on GSI2 under ``RECURRING#DUE#<n>`` / ``<next occurrence>#<b>#<id>``
 (sparse: removed when it is paused, canceled or completed; ``n``, 0-15, from the template id, so
 the index's writes spread over 16 partitions), so the daily catch-up finds every template with an
@@ -58,8 +69,11 @@ import zlib
 
 PK, SK, GSI1PK, GSI1SK = "PK", "SK", "GSI1PK", "GSI1SK"
 GSI2PK, GSI2SK, GSI3PK, GSI3SK = "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"
-GSI1, GSI2, GSI3 = "GSI1", "GSI2", "GSI3"
-INDEX_KEYS = {GSI1: (GSI1PK, GSI1SK), GSI2: (GSI2PK, GSI2SK), GSI3: (GSI3PK, GSI3SK)}
+GSI4PK, GSI4SK, GSI5PK, GSI5SK = "GSI4PK", "GSI4SK", "GSI5PK", "GSI5SK"
+GSI1, GSI2, GSI3, GSI4, GSI5 = "GSI1", "GSI2", "GSI3", "GSI4", "GSI5"
+BY_CUSTOMER, BY_STATUS = GSI4, GSI5
+INDEX_KEYS = {GSI1: (GSI1PK, GSI1SK), GSI2: (GSI2PK, GSI2SK), GSI3: (GSI3PK, GSI3SK),
+              GSI4: (GSI4PK, GSI4SK), GSI5: (GSI5PK, GSI5SK)}
 
 
 def business(business_id: str) -> str:
@@ -158,6 +172,16 @@ def invoice_by_number(sequence: int, invoice_id: str) -> str:
     return f"{sequence:012d}#{invoice_id}"
 
 
+def invoices_of_customer(business_id: str, customer_id: str) -> str:
+    """GSI4PK of a customer's invoices (GSI4SK: ``invoice(id)``)."""
+    return f"{business(business_id)}#{CUSTOMER}{customer_id}#INVOICES"
+
+
+def invoices_with_status(business_id: str, status: str) -> str:
+    """GSI5PK of a business's invoices in one status (GSI5SK: ``invoice(id)``)."""
+    return f"{invoices_index(business_id)}#STATUS#{status}"
+
+
 def delivery_chunk(invoice_id: str, chunk: int) -> str:
     return f"DELIVERY#{invoice_id}#{chunk}"
 
@@ -167,8 +191,13 @@ def delayed_charge(charge_id: str) -> str:
 
 
 def delayed_charges_of_customer(business_id: str, customer_id: str) -> str:
-    """GSI1PK of a customer's delayed charges."""
+    """GSI1PK (by status, then id) and GSI4PK (by id alone) of a customer's delayed charges."""
     return f"{business(business_id)}#{CUSTOMER}{customer_id}#DCHARGES"
+
+
+def delayed_charges_with_status(business_id: str, status: str) -> str:
+    """GSI5PK of a business's delayed charges in one status (GSI5SK: ``delayed_charge(id)``)."""
+    return f"{business(business_id)}#DCHARGES#STATUS#{status}"
 
 
 def delayed_charge_by_status(status: str, charge_id: str = "") -> str:

@@ -1,14 +1,14 @@
-"""One list page = one DynamoDB Query, with opaque cursors in both directions.
+"""List pages read by DynamoDB Query, with opaque cursors in both directions.
 
 A cursor carries the key of the page's edge item. It is checked against the partition and sort
 key prefix of the list being read, so a forged cursor or one from another business or another
 list is a 400, never somebody else's data.
 
-A list may carry a ``Filter`` (a DynamoDB FilterExpression, e.g. hide soft-deleted items or a
-search). DynamoDB applies ``Limit`` before the filter, so a filtered page is still one Query, read
-without ``Limit`` (DynamoDB stops at 1 MB) and cut at ``limit`` matches. When that 1 MB held fewer
-matches than ``limit``, the page is short and ``has_next`` is true: the next cursor resumes where
-DynamoDB stopped. A page never costs more than one Query, however rare the matches.
+The filters clients use most have an index of their own (storage/keys.py), so that such a page
+is one Query. Any other ``Filter`` (a DynamoDB FilterExpression: a search, several filters, a
+filter under another sort) is applied while reading: a page reads on until it holds ``limit``
+matches, the list ends, or ``READ_BUDGET`` Queries were made (at most 4 MB read); a page the budget
+cut short carries a ``next_cursor`` that resumes where DynamoDB stopped.
 
 Reads that need every match (not a page) follow ``LastEvaluatedKey`` through ``query_all``.
 """
@@ -28,6 +28,9 @@ from invoicing.storage.table import client, deserialize, table_name
 
 Direction = Literal["next", "prev"]
 _MAX_KEY_BYTES = 1024
+READ_BUDGET = 4
+"""Query calls one list page may make (each reads at most 1 MB): a page whose filter matches
+rarely stops there, short but with a ``next_cursor`` to read on from."""
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,11 @@ class Page:
         }
 
 
-def _encode(item: dict[str, Any], where: Partition, direction: Direction) -> str:
-    edge = {name: item[name] for name in where.key_names()}
+def _encode(item: dict[str, Any] | None, where: Partition, direction: Direction) -> str:
+    """A cursor reading ``direction`` from ``item`` (exclusive), or, for None, from the list's far
+    boundary in that direction's opposite (the start for "next", the end for "prev"), bound to the list."""
+    edge: Any = {name: item[name] for name in where.key_names()} if item else [where.business_pk, where.pk,
+                                                                               where.sk_prefix]
     raw = json.dumps({"k": edge, "d": direction}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -121,18 +127,19 @@ def _is_key_value(value: Any) -> bool:
     return 0 < size <= _MAX_KEY_BYTES
 
 
-def _decode(cursor: str, where: Partition) -> tuple[dict[str, Any], Direction]:
+def _decode(cursor: str, where: Partition) -> tuple[dict[str, Any] | None, Direction]:
     invalid = BadRequest("Invalid cursor: pass back a next_cursor or prev_cursor from this list", code="invalid_cursor")
     try:
         decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise invalid from None
-    if not isinstance(decoded, dict) or not isinstance(decoded.get("k"), dict) \
-            or decoded.get("d") not in ("next", "prev"):
+    if not isinstance(decoded, dict) or decoded.get("d") not in ("next", "prev"):
         raise invalid
-    edge = decoded["k"]
+    edge = decoded.get("k")
+    if edge == [where.business_pk, where.pk, where.sk_prefix]:
+        return None, decoded["d"]  # from the list's boundary
     names = where.key_names()
-    if set(edge) != set(names) or not all(_is_key_value(edge[n]) for n in names):
+    if not isinstance(edge, dict) or set(edge) != set(names) or not all(_is_key_value(edge[n]) for n in names):
         raise invalid
     if edge[where.pk_name] != where.pk or not edge[where.sk_name].startswith(where.sk_prefix):
         raise invalid
@@ -187,37 +194,63 @@ def _query_args(where: Partition, filter_: Filter | None = None) -> dict[str, An
     return args
 
 
+def _read(args: dict[str, Any], want: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Up to ``want`` items in order, in at most ``READ_BUDGET`` Query calls, and the key DynamoDB
+    stopped at (None: the list ended there). Without a filter each call asks for what is still
+    missing; with one, DynamoDB applies ``Limit`` before the filter, so each call reads its 1 MB."""
+    args = dict(args)
+    rows: list[dict[str, Any]] = []
+    stopped_at = None
+    for _ in range(READ_BUDGET):
+        if "FilterExpression" not in args:
+            args["Limit"] = want - len(rows)
+        out = client().query(**args)
+        rows.extend(out.get("Items", []))
+        stopped_at = out.get("LastEvaluatedKey")
+        if stopped_at is None or len(rows) >= want:
+            break
+        args["ExclusiveStartKey"] = stopped_at
+    return rows, stopped_at
+
+
 def query_page(where: Partition, request: PageRequest, filter_: Filter | None = None) -> Page:
-    start, direction = (None, "next") if not request.cursor else _decode(request.cursor, where)
-    direction = (request.direction or direction) if request.cursor else "next"
+    """A page of ``request.limit`` matches, unless the list ends first or the read budget is spent.
+
+    A page is a run of the list's key order, and its two cursors are the run's edges: reading on
+    from the far edge (the last match kept, or where DynamoDB stopped) gives the next run, reading
+    back from the near edge the one before, so walking either way visits every match once, in
+    order. An empty page has no match to stand on: both its cursors stand on where DynamoDB
+    stopped (reading back from there re-reads the empty run), or, where it reached the list's
+    end, on that end. Nothing lies on the near side of a page read from a boundary."""
+    start, issued = (None, "next") if not request.cursor else _decode(request.cursor, where)
+    direction = (request.direction or issued) if request.cursor else "next"
     forward = not request.descending
     args = _query_args(where, filter_)
-    if filter_ is None:
-        args["Limit"] = request.limit + 1  # one extra item tells whether another page exists
     args["ScanIndexForward"] = forward if direction == "next" else not forward
     if start:
         args["ExclusiveStartKey"] = start
-    out = client().query(**args)
-    rows = [deserialize(i) for i in out.get("Items", [])]
-    stopped_at = out.get("LastEvaluatedKey") if filter_ is not None and len(rows) <= request.limit else None
-    more = len(rows) > request.limit or stopped_at is not None
-    rows = rows[: request.limit]
-    # The edge of a short filtered page is where DynamoDB stopped reading, not the last match.
-    far_edge = deserialize(stopped_at) if stopped_at else (rows[-1] if rows else None)
-    near_edge = rows[0] if rows else None
+    read, stopped_at = _read(args, request.limit + 1)  # one extra match tells whether more exist
+    rows = [deserialize(i) for i in read[: request.limit]]
+    back: Direction = "prev" if direction == "next" else "next"
+    if len(read) > request.limit:
+        far: str | None = _encode(rows[-1], where, direction)
+    else:
+        far = _encode(deserialize(stopped_at), where, direction) if stopped_at else None
+    if start is None:
+        near = None
+    elif rows:
+        near = _encode(rows[0], where, back)
+    else:
+        near = _encode(deserialize(stopped_at) if stopped_at else None, where, back)
     if direction == "prev":
         rows.reverse()
-        has_prev, has_next = more, True
-        next_edge, prev_edge = near_edge, far_edge
-    else:
-        has_next, has_prev = more, start is not None
-        next_edge, prev_edge = far_edge, near_edge
+    next_cursor, prev_cursor = (far, near) if direction == "next" else (near, far)
     return Page(
         items=rows,
         total=_count(where, filter_) if request.include_total else None,
         limit=request.limit,
-        next_cursor=_encode(next_edge, where, "next") if next_edge and has_next else None,
-        prev_cursor=_encode(prev_edge, where, "prev") if prev_edge and has_prev else None,
-        has_next=has_next,
-        has_prev=has_prev,
+        next_cursor=next_cursor,
+        prev_cursor=prev_cursor,
+        has_next=next_cursor is not None,
+        has_prev=prev_cursor is not None,
     )

@@ -134,7 +134,7 @@ def replace(before: RecurringTemplate, after: RecurringTemplate) -> None:
 
 def list_page(business_id: str, request: PageRequest, *, statuses: Sequence[str] = (),
               customer_id: str | None = None) -> tuple[Page, list[RecurringTemplate]]:
-    """One Query on GSI1 (the business's templates, creation order), filtered."""
+    """GSI1 (the business's templates, creation order); the filters are applied while reading."""
     where = Partition.on_gsi1(business_id, keys.recurring_templates(business_id), keys.RECURRING)
     clauses, names, values = [], {}, {}
     if statuses:
