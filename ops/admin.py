@@ -6,8 +6,9 @@
 
 Which backend: boto3's own configuration. With ``AWS_ENDPOINT_URL`` (or
 ``AWS_ENDPOINT_URL_DYNAMODB``) set, that endpoint; otherwise the running local stack
-(``invoicing-local serve``) when there is one; otherwise AWS. ``--aws`` forces AWS. On AWS the
-table is named by ``--table``, ``TABLE_NAME`` or ``--stack-name`` (its ``TableName`` output).
+(``invoicing-local serve``) when there is one (``--port`` or ``PORT`` picks one of several);
+otherwise AWS. ``--aws`` forces AWS. On AWS the table is named by ``--table``, ``TABLE_NAME``
+or ``--stack-name`` (its ``TableName`` output).
 Every command prints JSON on stdout; errors print JSON on stderr and exit 1.
 """
 
@@ -46,7 +47,8 @@ def _stack_table(stack_name: str) -> str:
     raise UsageError(f"stack {stack_name} has no TableName output")
 
 
-def select_backend(*, force_aws: bool, table: str | None, stack_name: str | None) -> dict[str, Any]:
+def select_backend(*, force_aws: bool, table: str | None, stack_name: str | None,
+                   port: int | None = None) -> dict[str, Any]:
     """Configure boto3 and TABLE_NAME for the chosen backend; describe it."""
     from devstack import local
 
@@ -55,13 +57,19 @@ def select_backend(*, force_aws: bool, table: str | None, stack_name: str | None
             os.environ.pop(name, None)
     configured = next((os.environ[name] for name in ENDPOINT_VARIABLES if os.environ.get(name)), None)
     if not force_aws and configured is None:
-        state = local.read_state()
+        try:
+            state = local.running_state(port)
+        except local.StackChoiceError as error:
+            raise UsageError(str(error)) from None
         if state is not None:
-            if not local.reachable(state.endpoint_url, state.table_name, state.region):
-                raise UsageError(f"the local stack in {local.state_path()} does not answer at {state.endpoint_url}; "
-                                 "start it with `invoicing-local serve`, or pass --aws")
             local.use_endpoint(state.endpoint_url, table or state.table_name, state.region)
             return {"backend": "local", "endpoint_url": state.endpoint_url, "table": table or state.table_name}
+        # A stack that left its state file behind is not a reason to fall through to real AWS.
+        stale = local.recorded_states(port)
+        if stale:
+            path, state = stale[0]
+            raise UsageError(f"the local stack in {path} does not answer at {state.endpoint_url}; "
+                             "start it with `invoicing-local serve`, or pass --aws")
     table = table or (_stack_table(stack_name) if stack_name else None) or os.environ.get("TABLE_NAME")
     if not table:
         where = f"the endpoint {configured}" if configured else "AWS"
@@ -124,6 +132,7 @@ def parser() -> argparse.ArgumentParser:
     backend.add_argument("--aws", action="store_true", help="use AWS, even when a local stack is running")
     backend.add_argument("--table", help="the table's name (default: the local stack's, or TABLE_NAME)")
     backend.add_argument("--stack-name", help="read the table's name from this CloudFormation stack")
+    backend.add_argument("--port", type=int, help="the local stack on this port (default: $PORT, else the only one)")
     top = argparse.ArgumentParser(prog="invoicing-admin", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = top.add_subparsers(dest="command", required=True)
@@ -155,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         validate(args)
-        backend = select_backend(force_aws=args.aws, table=args.table, stack_name=args.stack_name)
+        backend = select_backend(force_aws=args.aws, table=args.table, stack_name=args.stack_name, port=args.port)
         where = {"local": "the local stack at ", "endpoint": "the endpoint ", "aws": "AWS"}[backend["backend"]]
         print(f"invoicing-admin: using {where}{backend['endpoint_url'] or ''}, table {backend['table']}",
               file=sys.stderr)
