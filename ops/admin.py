@@ -1,7 +1,8 @@
 """``invoicing-admin``: businesses, users, memberships and API tokens, from the command line.
 
     invoicing-admin create-business --name "Acme" --currency USD [--timezone America/New_York]
-    invoicing-admin create-token --business-id ID --role owner [--email E] [--expires-in-days N]
+    invoicing-admin create-token --business-id ID --role owner [--email E]
+                                 [--expires-in-days N | --expires-at 2030-01-31T18:00:00+01:00]
     invoicing-admin revoke-token (--token-id ID | --token dz_...)
 
 Which backend: boto3's own configuration. With ``AWS_ENDPOINT_URL`` (or
@@ -19,6 +20,7 @@ import json
 import os
 import re
 import sys
+from datetime import UTC, datetime
 from typing import Any, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -99,6 +101,21 @@ def validate(args: argparse.Namespace) -> None:
             raise UsageError(f"--business-id {args.business_id!r} is not a UUID")
         if args.expires_in_days is not None and not 1 <= args.expires_in_days <= 36500:
             raise UsageError("--expires-in-days must be between 1 and 36500")
+        if args.expires_at is not None:
+            args.expires_at = expiry(args.expires_at)
+
+
+def expiry(text: str) -> datetime:
+    """``--expires-at``: an ISO 8601 time with its time zone (``Z`` or an offset), in the future."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--expires-at {text!r} is not an ISO 8601 time, e.g. 2030-01-31T18:00:00Z") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise UsageError(f"--expires-at {text!r} has no time zone: add Z or an offset such as +01:00")
+    if moment <= datetime.now(UTC):
+        raise UsageError(f"--expires-at {text!r} is not in the future")
+    return moment
 
 
 def create_business(args: argparse.Namespace) -> dict[str, Any]:
@@ -115,7 +132,7 @@ def create_token(args: argparse.Namespace) -> dict[str, Any]:
     email = args.email or f"{args.role}+{os.urandom(4).hex()}@{business.id}.invalid"
     user_id = auth.create_user(email)
     auth.add_member(business.id, user_id, args.role)
-    token = auth.create_token(user_id, expires_in_days=args.expires_in_days)
+    token = auth.create_token(user_id, expires_in_days=args.expires_in_days, expires_at=args.expires_at)
     return {**token, "business_id": business.id, "role": args.role, "email": email}
 
 
@@ -148,7 +165,10 @@ def parser() -> argparse.ArgumentParser:
     tok.add_argument("--business-id", required=True)
     tok.add_argument("--role", required=True, choices=ROLES)
     tok.add_argument("--email", help="the user's email (default: a placeholder)")
-    tok.add_argument("--expires-in-days", type=int, help="default: never expires")
+    expires = tok.add_mutually_exclusive_group()
+    expires.add_argument("--expires-in-days", type=int, help="default: never expires")
+    expires.add_argument("--expires-at", help="an exact expiry, ISO 8601 with a time zone "
+                                              "(e.g. 2030-01-31T18:00:00Z; to the second)")
     tok.set_defaults(run=create_token)
 
     rev = sub.add_parser("revoke-token", parents=[common],

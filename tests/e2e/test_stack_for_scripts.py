@@ -1,7 +1,7 @@
 """The local stack as a newcomer and a script meet it, over real HTTP: the banner is README.md's,
 the state file tells a script everything the banner does, 100 clients at once are all answered,
-two stacks run side by side, Ctrl-C is prompt however much the stack holds, and nothing listens
-beyond loopback."""
+two stacks run side by side, Ctrl-C is prompt however much the stack holds, a token with an
+exact expiry works until then, and nothing listens beyond loopback."""
 
 # ruff: noqa: S603, S607 - the tests run this project's own commands (and lsof)
 
@@ -19,6 +19,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -106,6 +107,21 @@ def test_nothing_the_stack_starts_listens_beyond_loopback(stack):
 
     assert {("127.0.0.1", stack.base_url.rsplit(":", 1)[1]), ("127.0.0.1", moto_port)} <= listening, done.stdout
     assert all(ipaddress.ip_address(host.strip("[]")).is_loopback for host, _ in listening), listening
+
+
+def test_a_token_with_an_exact_expiry_works_until_then_and_is_401_after(stack):
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=8)  # room for the admin CLI to start
+    token = stack.admin("create-token", "--business-id", DEMO_BUSINESS, "--role", "viewer",
+                        "--expires-at", expires.astimezone(timezone(timedelta(hours=2))).isoformat())
+    headers = {"Authorization": f"Bearer {token['token']}", "x-business-id": DEMO_BUSINESS}
+
+    assert token["expires_at"] == expires.isoformat().replace("+00:00", "Z")
+    assert time.time() < expires.timestamp() - 0.5, "the admin CLI took so long the token expired untried"
+    assert requests.get(stack.url(CUSTOMERS), headers=headers, timeout=30).status_code == 200
+    time.sleep(max(0.0, expires.timestamp() - time.time()) + 0.2)
+    refused = requests.get(stack.url(CUSTOMERS), headers=headers, timeout=30)
+    status, body = template.gateway_response("UNAUTHORIZED")
+    assert (refused.status_code, refused.json()) == (status, json.loads(body))
 
 
 # ------------------------------------------------------------------ stacks of their own
