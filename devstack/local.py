@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,27 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
 log = logging.getLogger("devstack")
 
 
-def state_path() -> Path:
-    """``.devstack/state.json`` in the project (gitignored); ``DEVSTACK_STATE_FILE`` overrides it."""
+class StackChoiceError(LookupError):
+    """Several local stacks run and none was chosen."""
+
+
+def state_root() -> Path:
+    """``.devstack/`` in the project (gitignored); ``DEVSTACK_STATE_DIR`` overrides it."""
+    override = os.environ.get("DEVSTACK_STATE_DIR")
+    return Path(override) if override else template.ROOT / ".devstack"
+
+
+def state_path(port: int) -> Path:
+    """The state file of the stack on ``port``: ``<state root>/<port>/stack.json``, so stacks on
+    two ports keep theirs apart. ``DEVSTACK_STATE_FILE`` pins one file for whichever stack runs."""
     override = os.environ.get("DEVSTACK_STATE_FILE")
-    return Path(override) if override else template.ROOT / ".devstack" / "state.json"
+    return Path(override) if override else state_root() / str(port) / "stack.json"
 
 
 @dataclass(frozen=True)
 class State:
+    """A running stack, as its state file records it (README: "The state file")."""
+
     endpoint_url: str  # DynamoDB's (the table's)
     table_name: str
     base_url: str | None = None
@@ -42,30 +56,38 @@ class State:
     pid: int | None = None
     aws_endpoint_url: str | None = None  # the other services' (moto), when DynamoDB is elsewhere
     resources: dict[str, str] = field(default_factory=dict)  # logical id -> physical id (queue URLs)
+    port: int | None = None
+    api_url: str | None = None
+    demo: dict[str, str] | None = None  # the demo business, token and ids (None with --no-seed)
 
     def write(self) -> Path:
-        path = state_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        tmp.replace(path)
+        """Atomically, readable by its owner only (it holds a token)."""
+        path = state_path(self.port or 0)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".stack-", suffix=".tmp")  # mode 0600
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps(asdict(self), indent=2) + "\n")
+        Path(tmp).replace(path)
         return path
 
 
-def read_state() -> State | None:
+def read_state(path: Path) -> State | None:
     try:
-        raw = json.loads(state_path().read_text())
-        fields = ("endpoint_url", "table_name", "base_url", "region", "pid", "aws_endpoint_url", "resources")
-        return State(**{k: raw[k] for k in fields if k in raw})
+        raw = json.loads(path.read_text())
+        return State(**{f.name: raw[f.name] for f in fields(State) if f.name in raw})
     except (OSError, ValueError, TypeError, KeyError):
         return None
 
 
-def remove_state(pid: int) -> None:
-    """Remove the state file if it is the one process ``pid`` wrote."""
-    state = read_state()
+def remove_state(port: int, pid: int) -> None:
+    """Remove the state file of ``port`` if it is the one process ``pid`` wrote (and its folder, if empty)."""
+    path = state_path(port)
+    state = read_state(path)
     if state is not None and state.pid == pid:
-        state_path().unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        if not os.environ.get("DEVSTACK_STATE_FILE"):  # a pinned file's folder is not the stack's
+            with suppress(OSError):  # not empty
+                path.parent.rmdir()
 
 
 def reachable(endpoint_url: str, table_name: str, region: str = REGION) -> bool:
@@ -85,10 +107,32 @@ def reachable(endpoint_url: str, table_name: str, region: str = REGION) -> bool:
     return True
 
 
-def running_state() -> State | None:
-    """The state of a local stack that is running now, if any."""
-    state = read_state()
-    return state if state is not None and reachable(state.endpoint_url, state.table_name, state.region) else None
+def default_port() -> int | None:
+    """``PORT`` from the environment (what ``make local PORT=3100`` sets), if any."""
+    value = os.environ.get("PORT", "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def recorded_states(port: int | None = None) -> list[tuple[Path, State]]:
+    """The state files there are (running stacks or stale ones): ``DEVSTACK_STATE_FILE``'s, else
+    the one of ``port`` (default: ``PORT``), else every port's."""
+    port = default_port() if port is None else port
+    if os.environ.get("DEVSTACK_STATE_FILE") or port is not None:
+        paths = [state_path(port or 0)]
+    else:
+        paths = sorted(state_root().glob("*/stack.json"))
+    return [(path, state) for path in paths if (state := read_state(path)) is not None]
+
+
+def running_state(port: int | None = None) -> State | None:
+    """The local stack to use: the one on ``port`` (default: ``PORT``), else the only one running.
+    Raises ``StackChoiceError`` when several run and no port says which."""
+    running = [state for _, state in recorded_states(port)
+               if reachable(state.endpoint_url, state.table_name, state.region)]
+    if len(running) > 1:
+        ports = ", ".join(str(state.port) for state in running)
+        raise StackChoiceError(f"local stacks run on ports {ports}: choose one with PORT=<port> or --port")
+    return running[0] if running else None
 
 
 def reset_clients() -> None:

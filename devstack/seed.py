@@ -66,6 +66,11 @@ class Demo:
     location_id: str
     created: bool
 
+    def as_dict(self) -> dict[str, str]:
+        """The ids and token a script needs (``seed``'s output, the state file's ``demo``)."""
+        return {"business_id": self.business_id, "token": self.token, "customer_id": self.customer_id,
+                "variant_id": self.variant_id, "location_id": self.location_id}
+
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}", "x-business-id": self.business_id}
 

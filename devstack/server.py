@@ -2,13 +2,17 @@
 
 API Gateway's own rules (routes, authorizer, gateway responses) live in gateway.py; this file
 only speaks HTTP: it reads the body (at most 10 MB, as API Gateway), passes text as is and
-anything else base64-encoded, and writes the reply.
+anything else base64-encoded, and writes the reply. Whatever http.server would answer itself (a
+method without a ``do_`` handler, a malformed request line or header) is JSON in the contract's
+shape too, never its HTML error page.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
+import socket
 import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +33,9 @@ class TooLarge(Exception):
 class Front(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "invoicing-local"
+    # Until a request line is understood http.server takes it for HTTP/0.9 and answers a bare body;
+    # API Gateway speaks no HTTP/0.9, and a status line lets every client read the error.
+    default_request_version = "HTTP/1.0"
 
     # ------------------------------------------------------------------ methods
     def do_GET(self) -> None:
@@ -53,7 +60,8 @@ class Front(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         """The methods a path has; a path the API does not have answers like any unknown route."""
         methods = template.methods_at(self._path()[0])
-        self._read_body()  # keep the connection in step
+        if self._read_or_refuse() is None:
+            return
         if not methods:
             self._send(gateway.gateway_reply("MISSING_AUTHENTICATION_TOKEN"))
             return
@@ -71,6 +79,26 @@ class Front(BaseHTTPRequestHandler):
             self._send(gateway.gateway_reply("REQUEST_TOO_LARGE"), close=True)
             return False
         return super().handle_expect_100()
+
+    def parse_request(self) -> bool:
+        """A method with no ``do_`` handler (TRACE, CONNECT, PROPFIND, any token) is a route the API
+        does not have: the gateway's answer for one, where http.server would send its HTML 501."""
+        if not super().parse_request():
+            return False
+        if hasattr(self, f"do_{self.command}"):
+            return True
+        if self._read_or_refuse() is not None:
+            self._send(gateway.gateway_reply("MISSING_AUTHENTICATION_TOKEN"))
+        return False  # answered: http.server dispatches nothing
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own error answers (a malformed request line or header, an over-long URI) in
+        the contract's error shape: its HTML template swapped for this JSON body."""
+        status = HTTPStatus(code)
+        body = json.dumps({"detail": message or status.phrase, "code": status.name.lower()})
+        self.error_message_format = body.replace("%", "%%")  # the template is %-formatted
+        self.error_content_type = "application/json"
+        super().send_error(code, message, explain)
 
     def version_string(self) -> str:
         return self.server_version
@@ -99,7 +127,13 @@ class Front(BaseHTTPRequestHandler):
     def _read_chunked(self) -> bytes:
         body = bytearray()
         while True:
-            size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"0", 16)
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+            except ValueError:
+                size = -1
+            if size < 0:  # a negative size would read to the end of the stream
+                raise ValueError(f"bad chunk size {line[:40]!r}")
             if size == 0:
                 while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                     pass  # trailers
@@ -109,17 +143,21 @@ class Front(BaseHTTPRequestHandler):
             body += self.rfile.read(size)
             self.rfile.readline(16)  # the CRLF after each chunk
 
-    def _proxy(self, method: str, *, head: bool = False) -> None:
-        path, query = self._path()
+    def _read_or_refuse(self) -> bytes | None:
+        """The body, or None once a body that cannot be read has been answered (connection closed)."""
         try:
-            raw = self._read_body()
+            return self._read_body()
         except TooLarge:
             self.close_connection = True  # the unread body makes the connection unusable
             self._send(gateway.gateway_reply("REQUEST_TOO_LARGE"), close=True)
-            return
-        except ValueError:
-            self.close_connection = True
-            self._send(gateway.Reply(400, dict(gateway.JSON), '{"message": "Bad Request"}'), close=True)
+        except ValueError as error:
+            self.send_error(HTTPStatus.BAD_REQUEST, str(error))  # closes the connection
+        return None
+
+    def _proxy(self, method: str, *, head: bool = False) -> None:
+        path, query = self._path()
+        raw = self._read_or_refuse()
+        if raw is None:
             return
         body: str | None = None
         is_base64 = False
@@ -158,8 +196,13 @@ class Front(BaseHTTPRequestHandler):
         sys.stderr.write(f"{self.log_date_time_string()} {format % args}\n")
 
 
-def make_server(host: str, port: int) -> ThreadingHTTPServer:
+class FrontServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's listen backlog is 5: a burst of 30 new connections overflowed it and clients
+    # got resets. The system's maximum (the kernel caps it at net.core.somaxconn).
+    request_queue_size = socket.SOMAXCONN
+
+
+def make_server(host: str, port: int) -> FrontServer:
     """Bind now (so a busy port fails before anything else starts); serve with ``serve_forever``."""
-    server = ThreadingHTTPServer((host, port), Front)
-    server.daemon_threads = True
-    return server
+    return FrontServer((host, port), Front)

@@ -1,13 +1,15 @@
 """``invoicing-admin``: businesses, users, memberships and API tokens, from the command line.
 
     invoicing-admin create-business --name "Acme" --currency USD [--timezone America/New_York]
-    invoicing-admin create-token --business-id ID --role owner [--email E] [--expires-in-days N]
+    invoicing-admin create-token --business-id ID --role owner [--email E]
+                                 [--expires-in-days N | --expires-at 2030-01-31T18:00:00+01:00]
     invoicing-admin revoke-token (--token-id ID | --token dz_...)
 
 Which backend: boto3's own configuration. With ``AWS_ENDPOINT_URL`` (or
 ``AWS_ENDPOINT_URL_DYNAMODB``) set, that endpoint; otherwise the running local stack
-(``invoicing-local serve``) when there is one; otherwise AWS. ``--aws`` forces AWS. On AWS the
-table is named by ``--table``, ``TABLE_NAME`` or ``--stack-name`` (its ``TableName`` output).
+(``invoicing-local serve``) when there is one (``--port`` or ``PORT`` picks one of several);
+otherwise AWS. ``--aws`` forces AWS. On AWS the table is named by ``--table``, ``TABLE_NAME``
+or ``--stack-name`` (its ``TableName`` output).
 Every command prints JSON on stdout; errors print JSON on stderr and exit 1.
 """
 
@@ -18,6 +20,7 @@ import json
 import os
 import re
 import sys
+from datetime import UTC, datetime
 from typing import Any, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -46,7 +49,8 @@ def _stack_table(stack_name: str) -> str:
     raise UsageError(f"stack {stack_name} has no TableName output")
 
 
-def select_backend(*, force_aws: bool, table: str | None, stack_name: str | None) -> dict[str, Any]:
+def select_backend(*, force_aws: bool, table: str | None, stack_name: str | None,
+                   port: int | None = None) -> dict[str, Any]:
     """Configure boto3 and TABLE_NAME for the chosen backend; describe it."""
     from devstack import local
 
@@ -55,13 +59,19 @@ def select_backend(*, force_aws: bool, table: str | None, stack_name: str | None
             os.environ.pop(name, None)
     configured = next((os.environ[name] for name in ENDPOINT_VARIABLES if os.environ.get(name)), None)
     if not force_aws and configured is None:
-        state = local.read_state()
+        try:
+            state = local.running_state(port)
+        except local.StackChoiceError as error:
+            raise UsageError(str(error)) from None
         if state is not None:
-            if not local.reachable(state.endpoint_url, state.table_name, state.region):
-                raise UsageError(f"the local stack in {local.state_path()} does not answer at {state.endpoint_url}; "
-                                 "start it with `invoicing-local serve`, or pass --aws")
             local.use_endpoint(state.endpoint_url, table or state.table_name, state.region)
             return {"backend": "local", "endpoint_url": state.endpoint_url, "table": table or state.table_name}
+        # A stack that left its state file behind is not a reason to fall through to real AWS.
+        stale = local.recorded_states(port)
+        if stale:
+            path, state = stale[0]
+            raise UsageError(f"the local stack in {path} does not answer at {state.endpoint_url}; "
+                             "start it with `invoicing-local serve`, or pass --aws")
     table = table or (_stack_table(stack_name) if stack_name else None) or os.environ.get("TABLE_NAME")
     if not table:
         where = f"the endpoint {configured}" if configured else "AWS"
@@ -91,6 +101,21 @@ def validate(args: argparse.Namespace) -> None:
             raise UsageError(f"--business-id {args.business_id!r} is not a UUID")
         if args.expires_in_days is not None and not 1 <= args.expires_in_days <= 36500:
             raise UsageError("--expires-in-days must be between 1 and 36500")
+        if args.expires_at is not None:
+            args.expires_at = expiry(args.expires_at)
+
+
+def expiry(text: str) -> datetime:
+    """``--expires-at``: an ISO 8601 time with its time zone (``Z`` or an offset), in the future."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--expires-at {text!r} is not an ISO 8601 time, e.g. 2030-01-31T18:00:00Z") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise UsageError(f"--expires-at {text!r} has no time zone: add Z or an offset such as +01:00")
+    if moment <= datetime.now(UTC):
+        raise UsageError(f"--expires-at {text!r} is not in the future")
+    return moment
 
 
 def create_business(args: argparse.Namespace) -> dict[str, Any]:
@@ -107,7 +132,7 @@ def create_token(args: argparse.Namespace) -> dict[str, Any]:
     email = args.email or f"{args.role}+{os.urandom(4).hex()}@{business.id}.invalid"
     user_id = auth.create_user(email)
     auth.add_member(business.id, user_id, args.role)
-    token = auth.create_token(user_id, expires_in_days=args.expires_in_days)
+    token = auth.create_token(user_id, expires_in_days=args.expires_in_days, expires_at=args.expires_at)
     return {**token, "business_id": business.id, "role": args.role, "email": email}
 
 
@@ -124,6 +149,7 @@ def parser() -> argparse.ArgumentParser:
     backend.add_argument("--aws", action="store_true", help="use AWS, even when a local stack is running")
     backend.add_argument("--table", help="the table's name (default: the local stack's, or TABLE_NAME)")
     backend.add_argument("--stack-name", help="read the table's name from this CloudFormation stack")
+    backend.add_argument("--port", type=int, help="the local stack on this port (default: $PORT, else the only one)")
     top = argparse.ArgumentParser(prog="invoicing-admin", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = top.add_subparsers(dest="command", required=True)
@@ -139,7 +165,10 @@ def parser() -> argparse.ArgumentParser:
     tok.add_argument("--business-id", required=True)
     tok.add_argument("--role", required=True, choices=ROLES)
     tok.add_argument("--email", help="the user's email (default: a placeholder)")
-    tok.add_argument("--expires-in-days", type=int, help="default: never expires")
+    expires = tok.add_mutually_exclusive_group()
+    expires.add_argument("--expires-in-days", type=int, help="default: never expires")
+    expires.add_argument("--expires-at", help="an exact expiry, ISO 8601 with a time zone "
+                                              "(e.g. 2030-01-31T18:00:00Z; to the second)")
     tok.set_defaults(run=create_token)
 
     rev = sub.add_parser("revoke-token", parents=[common],
@@ -155,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         validate(args)
-        backend = select_backend(force_aws=args.aws, table=args.table, stack_name=args.stack_name)
+        backend = select_backend(force_aws=args.aws, table=args.table, stack_name=args.stack_name, port=args.port)
         where = {"local": "the local stack at ", "endpoint": "the endpoint ", "aws": "AWS"}[backend["backend"]]
         print(f"invoicing-admin: using {where}{backend['endpoint_url'] or ''}, table {backend['table']}",
               file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +11,7 @@ from typing import Any
 
 from devstack import gateway
 from devstack.emulated import Tenant, create_tenant
+from devstack.template import ROOT
 
 make_tenant = create_tenant
 
@@ -78,3 +80,31 @@ class Api:
 
     def delete(self, path: str, **kw: Any) -> gateway.Reply:
         return self.request("DELETE", path, **kw)
+
+
+# The parts of the local stack's banner that differ from run to run, and what stands for each.
+_BANNER_VARIABLES = [
+    (re.compile(r"(State file +)\S+"), r"\1<path>"),
+    (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}\b"), "<date>"),
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<id>"),
+    (re.compile(r"\bdz_\w+"), "<token>"),
+]
+
+
+def normalized_banner(text: str) -> str:
+    """The banner from its title to its last line, the variable parts replaced."""
+    start = text.index("DayZero invoicing - local stack")
+    end = text.index("\n", text.index("Ctrl-C stops the stack", start))
+    banner = text[start:end]
+    for pattern, replacement in _BANNER_VARIABLES:
+        banner = pattern.sub(replacement, banner)
+    return banner
+
+
+def readme_banner() -> str:
+    """The sample banner README.md shows (the code block after its banner comment)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- the local stack's banner[^>]*-->\n```\n(.*?)```", readme, flags=re.S)
+    assert found, "README.md lost the sample banner's marker comment"
+    return found.group(1)

@@ -36,14 +36,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def launch(state_file: Path, *args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """``python -m devstack serve *args`` started (not waited for), and the environment it got."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env.update(DEVSTACK_STATE_FILE=str(state_file), PYTHONUNBUFFERED="1")
+def stack_env(state_file: Path | None = None, **env: str) -> dict[str, str]:
+    """This environment without endpoint overrides, a state file or a port of its own, plus ``env``
+    (and ``state_file`` pinned as ``DEVSTACK_STATE_FILE``, when given)."""
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("AWS_ENDPOINT_URL", "DEVSTACK_STATE")) and k != "PORT"}
+    clean.update(PYTHONUNBUFFERED="1", **env)
+    if state_file is not None:
+        clean["DEVSTACK_STATE_FILE"] = str(state_file)
+    return clean
+
+
+def launch(state_file: Path | None, *args: str,
+           env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """``python -m devstack serve *args`` started (not waited for), and the environment it got
+    (``stack_env(state_file, **env)``)."""
+    full = stack_env(state_file, **(env or {}))
     process = subprocess.Popen([sys.executable, "-m", "devstack", "serve", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full,
                                cwd=template.ROOT)
-    return process, env
+    return process, full
 
 
 @dataclass
@@ -72,11 +84,17 @@ class Stack:
 
 
 @contextmanager
-def serve(tmp: Path, *extra: str) -> Iterator[Stack]:
-    """The stack on a free port (state file in ``tmp``), up and seeded once its banner is out."""
-    port = free_port()
-    process, env = launch(tmp / "state.json", "--port", str(port), *extra)
-    running = Stack(process, tmp / "state.json", env)
+def serve(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """The stack on a free port (state file in ``tmp``), up and seeded once its banner is out.
+    With ``DEVSTACK_STATE_DIR`` in ``env`` the stack keeps its own per-port state file there; with
+    ``PORT`` in ``env`` it takes its port from that, as ``make local PORT=...`` does."""
+    env = env or {}
+    port = int(env.get("PORT") or free_port())
+    state_dir = env.get("DEVSTACK_STATE_DIR")
+    state_file = Path(state_dir) / str(port) / "stack.json" if state_dir else tmp / "state.json"
+    process, full_env = launch(None if state_dir else state_file,
+                               *(() if "PORT" in env else ("--port", str(port))), *extra, env=env)
+    running = Stack(process, state_file, full_env)
     assert process.stdout is not None
     threading.Thread(target=lambda: running.lines.extend(iter(process.stdout.readline, "")),  # type: ignore[union-attr]
                      daemon=True).start()

@@ -54,11 +54,15 @@ def add_member(business_id: str, user_id: str, role: Role) -> None:
     )
 
 
-def create_token(user_id: str, *, expires_in_days: int | None = None, secret: str | None = None) -> dict[str, Any]:
-    """Store a new token for ``user_id``; the returned dict is the only place the secret appears."""
+def create_token(user_id: str, *, expires_in_days: int | None = None, expires_at: datetime | None = None,
+                 secret: str | None = None) -> dict[str, Any]:
+    """Store a new token for ``user_id``, expiring ``expires_at`` (aware) or in ``expires_in_days``;
+    the returned dict is the only place the secret appears."""
     secret = secret or TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = uuid7()
-    expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    expires = expires_at or (datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None)
+    if expires is not None:  # stored in whole seconds (the TTL attribute): say the stored time
+        expires = datetime.fromtimestamp(int(expires.timestamp()), UTC)
     put_item(
         {
             keys.PK: keys.token(hash_secret(secret)), keys.SK: keys.TOKEN_SK,
