@@ -1,4 +1,4 @@
-"""Batch creation (seed 000): accept a whole request, then make each item one invoice or one
+"""Batch creation: accept a whole request, then make each item one invoice or one
 failed entry, exactly once, however often its message is delivered.
 
 Accepting validates and prices every item before anything is written (the same pricing as

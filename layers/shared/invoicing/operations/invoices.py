@@ -1,4 +1,4 @@
-"""The invoice use cases: create (seed 004), read, list, update, delete, and the lifecycle."""
+"""The invoice use cases: create, read, list, update, delete, and the lifecycle."""
 
 from __future__ import annotations
 
