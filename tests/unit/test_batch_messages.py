@@ -1,5 +1,4 @@
-"""The batch queue's messages: up to ten items of one batch each, and the one-item shape of
-messages sent before (still in the queue while a deploy rolls out) read as one item."""
+"""The batch queue's messages: up to ten items of one batch each."""
 
 from __future__ import annotations
 
@@ -24,13 +23,6 @@ def test_items_go_ten_to_a_message_each_message_of_one_batch_in_order() -> None:
 def test_a_message_is_read_back_as_written() -> None:
     message = messages_of(queued("x", 4, 5))[0]
     assert BatchMessage.model_validate_json(message.model_dump_json(exclude_none=True)) == message
-
-
-def test_a_one_item_message_from_before_is_one_item() -> None:
-    old = BatchMessage.model_validate_json('{"business_id":"b","batch_id":"x","index":7}')
-    assert old.queued() == [QueuedItem(business_id="b", batch_id="x", index=7)]
-    named = BatchMessage.model_validate_json('{"business_id":"b","batch_id":"x","index":7,"customer_id":"c7"}')
-    assert named.queued() == queued("x", 7)
 
 
 @pytest.mark.parametrize("body", [

@@ -9,7 +9,6 @@ DYNAMODB_LOCAL_ENDPOINT set."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +36,7 @@ from invoicing.errors import Conflict, NotFound
 from invoicing.http.batches import BatchInvoiceRequest
 from invoicing.operations import batches
 from invoicing.storage import batches as batch_store
-from invoicing.storage import delayed_charges, keys, queue, table, transactions
+from invoicing.storage import delayed_charges, queue, transactions
 from invoicing.storage import invoices as invoice_store
 
 RECEIVES = int(template.load()["Resources"]["BatchQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
@@ -311,8 +310,8 @@ def test_every_message_delivered_twice_changes_nothing_the_second_time(api: Api,
                                                                         poller: SqsPoller) -> None:
     created, charges = sweeping_batch(api, shop)
     # the same messages again, before and after the first ones were processed
-    messages = [{"business_id": api.tenant.business_id, "batch_id": created["batch_id"], "index": i}  # type: ignore[union-attr]
-                for i in range(12)]
+    messages = [{"business_id": api.tenant.business_id, "batch_id": created["batch_id"],  # type: ignore[union-attr]
+                 "items": [{"index": i}]} for i in range(12)]
     queue.send_items(messages)
     poller.drain()
     first = assert_done_once(api, created["batch_id"], charges)
@@ -333,39 +332,9 @@ def test_the_same_item_processed_again_directly_is_a_no_op(api: Api, shop: dict[
     assert batch(api, created["batch_id"]) == before
 
 
-def test_a_batch_in_flight_across_a_deploy_with_drafts_in_the_old_format_is_processed(
-        api: Api, shop: dict[str, Any], poller: SqsPoller) -> None:
-    """Drafts written before the invoice became a JSON string (a map) are still read."""
-    created, charges = sweeping_batch(api, shop)
-    business_id = api.tenant.business_id  # type: ignore[union-attr]
-    for index in range(12):
-        key = table.key(keys.business(business_id), keys.batch_draft(created["batch_id"], index))
-        record = table.deserialize(table.client().get_item(TableName=table.table_name(), Key=key)["Item"])
-        record["invoice"] = json.loads(record.pop("invoice_json"))
-        table.client().put_item(TableName=table.table_name(), Item=table.serialize(record))
-    poller.drain()
-    assert_done_once(api, created["batch_id"], charges)
-
-
-def test_a_batch_in_flight_across_a_deploy_with_a_pending_record_per_item_is_read_and_processed(
-        api: Api, shop: dict[str, Any], poller: SqsPoller) -> None:
-    """A batch accepted before the manifest: a pending status record per item and no manifest."""
-    created, charges = sweeping_batch(api, shop)
-    business_id, batch_id = api.tenant.business_id, created["batch_id"]  # type: ignore[union-attr]
-    table.client().delete_item(TableName=table.table_name(),
-                               Key=table.key(keys.business(business_id), keys.batch_manifest(batch_id)))
-    for entry in created["items"]:
-        record = batch_store.item_record(business_id, batch_id, entry["index"], customer_id=entry["customer_id"],
-                                         invoice_id=entry["invoice_id"], now=created["created_at"], status="pending")
-        table.client().put_item(TableName=table.table_name(), Item=table.serialize(record))
-    assert batch(api, batch_id) == created
-    poller.drain()
-    assert_done_once(api, batch_id, charges)
-
-
 def test_a_message_for_no_batch_is_dropped(api: Api, poller: SqsPoller) -> None:
     queue.send_items([{"business_id": api.tenant.business_id, "batch_id": "0195f1a0-0000-7000-8000-00000000dead",  # type: ignore[union-attr]
-                       "index": 0}])
+                       "items": [{"index": 0}]}])
     delivered = poller.drain()
     assert (delivered.records, delivered.failed) == (1, 0)
     assert invoices(api) == []
@@ -463,7 +432,8 @@ def test_an_invoice_finalized_by_hand_before_the_worker_got_to_it_counts_once(ap
     assert batch(api, created["batch_id"])["items"][0]["status"] == "created"
     by_hand = data(api.post(f"/api/v1/invoices/{first}/finalize"))
     # the crashed message is still in flight (its visibility timeout): deliver it as its redelivery would
-    queue.send_items([{"business_id": api.tenant.business_id, "batch_id": created["batch_id"], "index": 0}])  # type: ignore[union-attr]
+    queue.send_items([{"business_id": api.tenant.business_id, "batch_id": created["batch_id"],  # type: ignore[union-attr]
+                       "items": [{"index": 0}]}])
     poller.drain()
     done = batch(api, created["batch_id"])
     assert (done["status"], done["created"], done["finalized"]) == ("completed", 12, 12)

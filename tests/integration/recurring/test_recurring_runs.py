@@ -25,7 +25,7 @@ from devstack import runtime, template
 from devstack.scheduler_clock import SchedulerClock
 from invoicing.operations import recurring
 from invoicing.storage import keys, scheduler
-from invoicing.storage.table import client, key, table_name, value
+from invoicing.storage.table import client, key, table_name
 
 EVENTS = template.ROOT / "events"
 
@@ -144,19 +144,6 @@ def test_templates_spread_over_the_due_index_shards_and_the_catch_up_runs_every_
     runtime.invoke("RecurringRunFunction", {"catch_up": True})
     for each in templates:
         assert issue_dates(generated_invoices(api, each["id"])) == ["2031-01-31", "2031-02-01"]
-
-
-def test_a_template_written_before_the_due_index_was_sharded_is_still_caught_up(
-        api: Api, shop: dict, calendar: Calendar, clock: SchedulerClock) -> None:
-    template = create(api, shop, frequency="daily", day_of_month=None)
-    client().update_item(TableName=table_name(), UpdateExpression="SET GSI2PK = :legacy",
-                         Key=key(keys.business(shop["business"]), keys.recurring(template["id"])),
-                         ExpressionAttributeValues={":legacy": value(keys.RECURRING_DUE)})
-    scheduler.delete_schedule(template["id"])
-    calendar.today = START + timedelta(days=1)
-    runtime.invoke("RecurringRunFunction", {"catch_up": True})
-    assert issue_dates(generated_invoices(api, template["id"])) == ["2031-01-31", "2031-02-01"]
-    assert _due_partition(shop["business"], template["id"]) == keys.recurring_due_shard(template["id"])  # moved
 
 
 def test_paused_over_an_occurrence_generates_nothing_for_it(api: Api, shop: dict, calendar: Calendar,

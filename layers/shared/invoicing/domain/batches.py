@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from itertools import groupby
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from invoicing.domain.models import DelayedCharge, LineItem
 from invoicing.errors import DomainError, Unprocessable
@@ -78,24 +78,13 @@ class _Entry(BaseModel):
 
 
 class BatchMessage(BaseModel):
-    """The SQS message: up to ``ITEMS_PER_MESSAGE`` items of one batch. A message from before
-    messages carried several items names one item (``index`` and perhaps ``customer_id`` instead
-    of ``items``); it is read as that one item."""
+    """The SQS message: up to ``ITEMS_PER_MESSAGE`` items of one batch."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     business_id: str
     batch_id: str
     items: tuple[_Entry, ...] = Field(min_length=1, max_length=ITEMS_PER_MESSAGE)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_item(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "index" in data and "items" not in data:
-            data = {**data, "items": [{"index": data["index"], "customer_id": data.get("customer_id")}]}
-            data.pop("index")
-            data.pop("customer_id", None)
-        return data
 
     def queued(self) -> list[QueuedItem]:
         return [QueuedItem(business_id=self.business_id, batch_id=self.batch_id, index=entry.index,

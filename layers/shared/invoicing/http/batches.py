@@ -1,4 +1,4 @@
-"""Request body of POST /invoices/batch (seed 000 and API.md)."""
+"""Request body of POST /invoices/batch (API.md)."""
 
 from __future__ import annotations
 

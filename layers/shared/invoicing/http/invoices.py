@@ -1,4 +1,4 @@
-"""Request bodies of the invoices endpoints (seed 004 and API.md)."""
+"""Request bodies of the invoices endpoints (API.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Batch creation (seed 000): accept a whole request, then make each item one invoice or one
+"""Batch creation: accept a whole request, then make each item one invoice or one
 failed entry, exactly once, however often its message is delivered.
 
 Accepting validates and prices every item before anything is written (the same pricing as
@@ -15,8 +15,6 @@ redelivery continues from there.
 from __future__ import annotations
 
 import hashlib
-import random
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -47,12 +45,12 @@ from invoicing.errors import Conflict, DomainError, NotFound
 from invoicing.http.batches import BatchInvoiceRequest
 from invoicing.http.invoices import MAX_LINES
 from invoicing.observability import logger
+from invoicing.operations import invoices as invoice_operations
 from invoicing.operations import pricing
 from invoicing.storage import batches as store
-from invoicing.storage import delayed_charges, queue, transactions
+from invoicing.storage import delayed_charges, queue, retry, transactions
 from invoicing.storage import invoices as invoices_store
 
-_SWEEP_ATTEMPTS = 8
 _TRANSACTION_BYTES = 3_000_000  # TransactWriteItems takes at most 4 MB
 _BATCH_IDS = uuid.UUID("0195f1a0-7c3e-7b2a-9d41-6a8f2e0b5c17")  # the namespace of key-derived batch ids
 DEAD_LETTER_REASON = "Processing failed repeatedly; the item was given up"
@@ -201,7 +199,9 @@ def process_items(business_id: str, batch_id: str, indexes: Iterable[int],
     wanted = sorted(set(indexes))
     named = list(customers)
     done: dict[int, ItemStatus | None] = {}
-    for attempt in range(_SWEEP_ATTEMPTS):
+
+    def attempt() -> dict[int, ItemStatus | None]:
+        nonlocal wanted
         states, last = store.load_items(business_id, batch_id, wanted, named)
         todo = []
         for index in wanted:
@@ -236,11 +236,12 @@ def process_items(business_id: str, batch_id: str, indexes: Iterable[int],
             # transaction collided with one): read again.
             logger.info("Batch items transaction cancelled; retrying", extra={
                 "batch_id": batch_id, "reasons": cancelled.reasons})
-            time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.5)))
-        wanted = [state.index for state in todo if state.index not in done]
-        if not wanted:
-            break
-    return done
+            wanted = [state.index for state in todo if state.index not in done]
+            if wanted:
+                raise retry.LostRace(f"batch {batch_id}: items changed since they were read") from None
+        return done
+
+    return retry.optimistic(attempt, exhausted=lambda: done)
 
 
 def process_many(items: Iterable[QueuedItem]) -> dict[QueuedItem, ItemStatus | None]:
@@ -353,7 +354,8 @@ def _create(state: store.ItemState) -> store.ItemState:
     assert state.customer_live is not None, "a pending item is created as read with its customer"
     if not state.customer_live:
         return _fail(state, _customer_deleted(state))
-    for attempt in range(_SWEEP_ATTEMPTS):
+
+    def attempt() -> store.ItemState:
         now = now_iso()
         swept = _swept(state, state.draft.model_copy(update={"created_at": now, "updated_at": now}))
         if isinstance(swept, str):
@@ -377,17 +379,18 @@ def _create(state: store.ItemState) -> store.ItemState:
             # with another: read the pending charges again.
             logger.info("Batch item transaction cancelled; retrying", extra={
                 "batch_id": state.batch_id, "index": state.index, "reasons": cancelled.reasons})
-            time.sleep(random.uniform(0, min(0.01 * 2**attempt, 0.5)))
-            continue
+            raise retry.LostRace(f"batch {state.batch_id} item {state.index}: a charge changed") from None
         return replace(state, status="created", draft=invoice)
-    raise RuntimeError(f"batch {state.batch_id} item {state.index}: the customer's delayed charges kept changing")
+
+    return retry.optimistic(attempt, exhausted=RuntimeError(
+        f"batch {state.batch_id} item {state.index}: the customer's delayed charges kept changing"))
 
 
 def _finalize(state: store.ItemState) -> store.ItemState:
     """created -> finalized with the invoice's draft -> open (its number), in one transaction."""
     now = now_iso()
     try:
-        invoices_store.finalize(state.business_id, state.invoice_id, now, also=[
+        invoice_operations.finalize(state.business_id, state.invoice_id, now, also=[
             store.move_action(state, "finalized", now), store.count_action(state, now, finalized=1)])
     except transactions.Cancelled:
         return _reread(state)  # the item moved on: an earlier delivery finalized it

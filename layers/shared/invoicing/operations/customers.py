@@ -7,7 +7,9 @@ from typing import Any
 from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
 from invoicing.domain.models import Customer
+from invoicing.errors import Conflict
 from invoicing.storage import customers as store
+from invoicing.storage import retry
 from invoicing.storage.paging import Page, PageRequest
 
 
@@ -27,7 +29,10 @@ def get_customer(business_id: str, customer_id: str) -> Customer:
 def update_customer(business_id: str, customer_id: str, changes: dict[str, Any]) -> Customer:
     """``changes``: only the fields the client sent; ``None`` clears phone or address."""
     allowed = {k: v for k, v in changes.items() if k in ("name", "email", "phone", "address")}
-    return store.update(business_id, customer_id, allowed, now_iso())
+    return retry.optimistic(
+        lambda: store.update(business_id, customer_id, allowed, now_iso()),
+        exhausted=Conflict(f"Customer {customer_id} is being changed by another request; retry",
+                           code="concurrent_update"))
 
 
 def delete_customer(business_id: str, customer_id: str) -> None:

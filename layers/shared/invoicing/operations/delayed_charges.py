@@ -12,8 +12,9 @@ from invoicing.domain.clock import now_iso
 from invoicing.domain.delayed_charges import PendingCharges, pending_summary
 from invoicing.domain.ids import uuid7
 from invoicing.domain.models import Currency, DelayedCharge, DelayedChargeStatus, DelayedChargeType
+from invoicing.errors import Conflict
 from invoicing.storage import delayed_charges as store
-from invoicing.storage import lookup
+from invoicing.storage import lookup, retry
 from invoicing.storage.paging import Page, PageRequest
 
 _CHANGEABLE = ("type", "customer_id", "amount", "description", "service_date", "internal_notes", "currency")
@@ -40,11 +41,16 @@ def update_delayed_charge(business_id: str, charge_id: str, changes: dict[str, A
     allowed = {k: v for k, v in changes.items() if k in _CHANGEABLE}
     if "customer_id" in allowed:
         lookup.fetch(business_id, customers=[allowed["customer_id"]]).require_customer(allowed["customer_id"])
-    return store.update(business_id, charge_id, allowed, now_iso())
+    return retry.optimistic(lambda: store.update(business_id, charge_id, allowed, now_iso()),
+                            exhausted=_contended(charge_id))
 
 
 def delete_delayed_charge(business_id: str, charge_id: str) -> None:
-    store.delete(business_id, charge_id)
+    retry.optimistic(lambda: store.delete(business_id, charge_id), exhausted=_contended(charge_id))
+
+
+def _contended(charge_id: str) -> Conflict:
+    return Conflict(f"Delayed charge {charge_id} is being changed by another request; retry", code="concurrent_update")
 
 
 def list_delayed_charges(business_id: str, request: PageRequest, *, customer_id: str | None = None,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
 from invoicing.domain.models import Adjustment, Location, Product, StockLevel, Variant
-from invoicing.errors import BadRequest
-from invoicing.storage import catalog, locations, lookup, stock
+from invoicing.errors import BadRequest, Conflict
+from invoicing.storage import catalog, locations, lookup, retry, stock
 from invoicing.storage.paging import Page, PageRequest
 
 
@@ -41,7 +41,17 @@ def list_variants(business_id: str, request: PageRequest, *, product_id: str | N
 def create_location(business_id: str, *, name: str, code: str, is_default: bool = False) -> Location:
     location = Location(id=uuid7(), business_id=business_id, name=name, code=code, is_default=is_default,
                         created_at=now_iso())
-    return locations.create(location)
+    unmark_previous = [True]
+
+    def attempt() -> Location:
+        try:
+            return locations.create(location, unmark_previous=unmark_previous[0])
+        except locations.PreviousDefaultGone:
+            unmark_previous[0] = False
+            raise
+
+    return retry.optimistic(attempt, exhausted=Conflict("Locations are being changed by another request; retry",
+                                                        code="concurrent_update"))
 
 
 def list_locations(business_id: str, request: PageRequest) -> tuple[Page, list[Location]]:
@@ -73,4 +83,7 @@ def adjust_stock(business_id: str, *, variant_id: str, quantity_change: int, rea
                              "first or pass location_id", code="no_default_location")
     else:
         found.require_location(location_id)
-    return stock.adjust(business_id, uuid7(), variant_id, location_id, quantity_change, reason, now_iso())
+    adjustment_id, at = uuid7(), location_id
+    return retry.optimistic(
+        lambda: stock.adjust(business_id, adjustment_id, variant_id, at, quantity_change, reason, now_iso()),
+        exhausted=Conflict("Stock of this variant is being changed by other requests; retry", code="concurrent_update"))

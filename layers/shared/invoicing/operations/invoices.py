@@ -1,4 +1,4 @@
-"""The invoice use cases: create (seed 004), read, list, update, delete, and the lifecycle."""
+"""The invoice use cases: create, read, list, update, delete, and the lifecycle."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from invoicing.domain.ids import uuid7
 from invoicing.domain.invoices import check_dates, total_of
 from invoicing.domain.lifecycle import transition
 from invoicing.domain.models import Invoice
-from invoicing.errors import Conflict, Unprocessable
+from invoicing.errors import Conflict, NotFound, Unprocessable
 from invoicing.http.invoices import InvoiceCreate, InvoiceUpdate, LineItemRequest
 from invoicing.operations import pricing
-from invoicing.storage import delayed_charges, keys, lookup
+from invoicing.storage import delayed_charges, keys, lookup, retry
 from invoicing.storage import invoices as store
 from invoicing.storage.paging import Page, PageRequest
 
-_ATTEMPTS = 5
+_FINALIZE_ATTEMPTS = 200  # a contended finalize has one winner a round: 50 racing ones need 50 rounds
 
 
 def _recurring_lines(lines: Sequence[LineItemRequest]) -> list[dict[str, object]]:
@@ -124,7 +124,28 @@ def delete_invoice(business_id: str, invoice_id: str) -> None:
 
 
 def finalize_invoice(business_id: str, invoice_id: str) -> Invoice:
-    return store.finalize(business_id, invoice_id, now_iso())
+    return finalize(business_id, invoice_id, now_iso())
+
+
+def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict[str, object]] = ()) -> Invoice:
+    """``storage.invoices.finalize`` until it wins the business's next number (with ``also`` in
+    its transaction: a batch's progress, a template's pending finalize). An invoice that vanishes
+    between attempts was deleted while being finalized (409), not never there (404)."""
+    tried = [False]
+
+    def attempt() -> Invoice:
+        try:
+            return store.finalize(business_id, invoice_id, now, also=also)
+        except NotFound:
+            if tried[0]:
+                raise Conflict(f"Invoice {invoice_id} was deleted by another request while being finalized",
+                               code="invoice_deleted") from None
+            raise
+        finally:
+            tried[0] = True
+
+    return retry.optimistic(attempt, attempts=_FINALIZE_ATTEMPTS, exhausted=Conflict(
+        "Too many invoices are being finalized at once; retry", code="finalize_contended"))
 
 
 def void_invoice(business_id: str, invoice_id: str) -> Invoice:
@@ -157,7 +178,8 @@ def mark_delivered(business_id: str, invoice_id: str, delivered_on: str) -> Invo
     even when deliveries race; a repeat only changes the date."""
     day = parse_delivered_on(delivered_on)
     invoice_sk = keys.invoice(invoice_id)
-    for _ in range(_ATTEMPTS):
+
+    def attempt() -> Invoice:
         found = lookup.fetch(business_id, also=[invoice_sk])
         item = found.raw(invoice_sk)
         if item is None:
@@ -166,15 +188,14 @@ def mark_delivered(business_id: str, invoice_id: str, delivered_on: str) -> Invo
         transition("deliver", before.invoice.status)
         now = now_iso()
         after = before.invoice.model_copy(update={"delivered": True, "delivered_on": day, "updated_at": now})
-        try:
-            if before.invoice.delivered:
-                store.replace(before, after)
-            else:
-                moves = delivery.deductions(before.invoice.line_items,
-                                            fulfillment_location_id=before.invoice.fulfillment_location_id,
-                                            default_location_id=found.business.default_location_id)
-                store.deliver(before, after, moves, now)
-        except Conflict:
-            continue  # changed under us (most likely a racing delivery): read it again
+        if before.invoice.delivered:
+            store.replace(before, after)
+        else:
+            moves = delivery.deductions(before.invoice.line_items,
+                                        fulfillment_location_id=before.invoice.fulfillment_location_id,
+                                        default_location_id=found.business.default_location_id)
+            store.deliver(before, after, moves, now)  # a racing delivery makes it lose: read again
         return after
-    raise Conflict(f"Invoice {invoice_id} is being changed by other requests; retry", code="concurrent_update")
+
+    return retry.optimistic(attempt, exhausted=Conflict(
+        f"Invoice {invoice_id} is being changed by other requests; retry", code="concurrent_update"))

@@ -33,14 +33,14 @@ from invoicing.errors import Conflict, NotFound, Unprocessable
 from invoicing.http.invoices import InvoiceRecurringConfig
 from invoicing.http.recurring import RecurringCreate, RecurringUpdate
 from invoicing.observability import logger
+from invoicing.operations import invoices as invoice_operations
 from invoicing.operations import pricing
 from invoicing.storage import invoices as invoice_store
-from invoicing.storage import keys, lookup, scheduler, transactions
+from invoicing.storage import keys, lookup, retry, scheduler, transactions
 from invoicing.storage import recurring as store
 from invoicing.storage.paging import Page, PageRequest
 
 MAX_PER_RUN = 50  # occurrences one run generates; a longer backlog continues a minute later
-_ATTEMPTS = 10
 _SKIPPED_KEPT = 100
 _SCHEDULE_FIELDS = ("frequency", "start_date", "day_of_month", "day_of_week", "end_date", "max_occurrences")
 
@@ -216,8 +216,9 @@ def history(business_id: str, template_id: str, request: PageRequest) -> tuple[P
 
 # --------------------------------------------------------------------------- change
 def _change(business_id: str, template_id: str, change: Any) -> RecurringTemplate:
-    """Read, apply ``change(template, today) -> template``, write conditionally; retry lost races."""
-    for _ in range(_ATTEMPTS):
+    """Read, apply ``change(template, today) -> template``, write conditionally; retry lost races
+    (a run, or another change, got there first)."""
+    def attempt() -> RecurringTemplate:
         found = lookup.fetch(business_id, also=[keys.recurring(template_id)])
         item = found.raw(keys.recurring(template_id))
         if item is None:
@@ -226,14 +227,12 @@ def _change(business_id: str, template_id: str, change: Any) -> RecurringTemplat
         timezone = found.business.timezone
         after = change(before, today_in(timezone))
         after = after.model_copy(update={"version": before.version + 1, "updated_at": now_iso()})
-        try:
-            store.replace(before, after)
-        except Conflict:
-            continue  # a run (or another change) got there first: read it again
+        store.replace(before, after)
         _sync_schedule(after, timezone)
         return after
-    raise Conflict(f"Recurring template {template_id} is being changed by other requests; retry",
-                   code="concurrent_update")
+
+    return retry.optimistic(attempt, exhausted=Conflict(
+        f"Recurring template {template_id} is being changed by other requests; retry", code="concurrent_update"))
 
 
 def _require(template: RecurringTemplate, action: str, *statuses: str) -> None:
@@ -373,7 +372,7 @@ def _finalize(template: RecurringTemplate, pending: store.Pending) -> Invoice | 
                         template_id, invoice_id, pending.occurrence)
         return None
     try:
-        return invoice_store.finalize(business_id, invoice_id, now_iso(),
+        return invoice_operations.finalize(business_id, invoice_id, now_iso(),
                                       also=[store.clear_pending_action(business_id, template_id, invoice_id)])
     except transactions.Cancelled:
         return None  # the pending finalize is gone: another run finished it
@@ -432,18 +431,23 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
     template due by ``today`` (default: today in the business's time zone) that has no invoice
     yet, one transaction each, then move its schedule."""
     result = RunResult(template_id, [])
-    loaded = _load_for_run(business_id, template_id, result)
-    conflicts = 0
     # After a generation the template is what it wrote: it is read again only after a lost race.
-    while loaded is not None and len(result.generated) < MAX_PER_RUN and conflicts < _ATTEMPTS:
+    loaded = _load_for_run(business_id, template_id, result)
+
+    def generate_next() -> str:
+        """Generate the next due occurrence: "generated", "done" (nothing is due, or the template
+        is gone) or "canceled"; ``LostRace`` when another run generated it or the template changed."""
+        nonlocal loaded
+        if loaded is None:
+            return "done"
         template, timezone = loaded
         day = today or today_in(timezone)
         if template.status != "active" or not template.next_occurrence:
-            break
+            return "done"
         pending = recurrence.due(rule_of(template), date.fromisoformat(template.next_occurrence), day,
                                  template.occurrences_generated)
         if not pending:
-            break
+            return "done"
         occurrence = pending[0]
         generated = template.occurrences_generated + 1
         following = recurrence.next_occurrence(rule_of(template), occurrence, generated)
@@ -453,9 +457,8 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
         try:
             invoice = _generate(template, occurrence, after)
         except transactions.Cancelled:
-            conflicts += 1  # another run generated it, or the template changed: read it again
             loaded = _load_for_run(business_id, template_id, result)
-            continue
+            raise retry.LostRace(f"recurring template {template_id}: {occurrence} was generated meanwhile") from None
         except NotFound as missing:
             if missing.code != "customer_not_found":
                 raise  # a deleted variant or location: the run fails (retried, then dead-lettered)
@@ -465,11 +468,18 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
                            template.customer_id)
             canceled = cancel(business_id, template_id)  # its schedule goes with it
             result.status, result.next_occurrence = canceled.status, canceled.next_occurrence
-            return result
+            return "canceled"
         if template.auto_finalize:
             invoice = _finalize(template, store.Pending(occurrence.isoformat(), invoice.id)) or invoice
         result.generated.append(invoice)
         loaded = after, timezone
+        return "generated"
+
+    outcome = "generated"
+    while outcome == "generated" and len(result.generated) < MAX_PER_RUN:
+        outcome = retry.optimistic(generate_next, exhausted=lambda: "contended")
+    if outcome == "canceled":
+        return result
     if loaded is None:
         return result  # the template does not exist (any more)
     template, timezone = loaded

@@ -10,9 +10,6 @@ writes its status record (created, finalized or failed) with actions that join t
 writing the invoice, each conditional on the status it leaves (none, for pending), so a
 redelivered message changes nothing. ``load_items`` reads several items, their drafts, their
 customers and the invoice counter in one BatchGetItem.
-
-A batch accepted before the manifest has a pending status record per item instead; it is read
-and processed the same.
 """
 
 from __future__ import annotations
@@ -28,7 +25,7 @@ from invoicing.domain.models import Invoice
 from invoicing.errors import NotFound
 from invoicing.storage import invoices, keys, lookup, transactions
 from invoicing.storage.paging import query_all
-from invoicing.storage.table import NEW, Throttled, client, serialize, table_name, value
+from invoicing.storage.table import Throttled, client, serialize, table_name, value
 
 BATCH_WRITE_LIMIT = 25
 _RETRIES = 8
@@ -196,7 +193,8 @@ def load_items(business_id: str, batch_id: str, indexes: Iterable[int],
     header, last_number = found.raw(header_sk), invoices.last_number(found)
     if header is None:
         return {}, last_number
-    items = {index: (draft, _draft_invoice(draft), found.raw(keys.batch_item(batch_id, index)) or {})
+    items = {index: (draft, Invoice.model_validate_json(draft["invoice_json"]),
+                     found.raw(keys.batch_item(batch_id, index)) or {})
              for index in wanted if (draft := found.raw(keys.batch_draft(batch_id, index))) is not None}
     pending = {invoice.customer_id for _, invoice, record in items.values()
                if record.get("status", "pending") == "pending"} if customers is not None else set()
@@ -212,14 +210,6 @@ def load_items(business_id: str, batch_id: str, indexes: Iterable[int],
     return states, last_number
 
 
-def _draft_invoice(draft: dict[str, Any]) -> Invoice:
-    """The draft's invoice. A draft written before the invoice became a JSON string holds it as a
-    map: such a batch, in flight while the new code deploys, is still processed."""
-    if "invoice_json" in draft:
-        return Invoice.model_validate_json(draft["invoice_json"])
-    return Invoice.model_validate(draft["invoice"])
-
-
 # ------------------------------------------------------------------------------------ transaction actions
 def move_action(state: ItemState, to: ItemStatus, now: str, *, error: str | None = None) -> dict[str, Any]:
     """The action moving the item's record from its status as read to ``to`` (the record written
@@ -229,10 +219,9 @@ def move_action(state: ItemState, to: ItemStatus, now: str, *, error: str | None
                          invoice_id=state.invoice_id, now=now, status=to)
     if error is not None:
         record["error"] = error
-    condition = "#status = :from"
-    if state.status == "pending":  # no record yet (or, in a batch from before the manifest, a pending one)
-        condition = f"{NEW} OR {condition}"
-    return transactions.put(record, condition, names=_STATUS, values={":from": state.status})
+    if state.status == "pending":  # a pending item has no record yet
+        return transactions.put(record)
+    return transactions.put(record, "#status = :from", names=_STATUS, values={":from": state.status})
 
 
 def count_action(state: ItemState, now: str, **counts: int) -> dict[str, Any]:

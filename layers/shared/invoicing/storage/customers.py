@@ -11,12 +11,12 @@ from typing import Any
 
 from invoicing.domain.clock import now_iso
 from invoicing.domain.models import Customer
-from invoicing.errors import Conflict, NotFound
+from invoicing.errors import NotFound
 from invoicing.storage import keys
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
+from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, key, put_item, serialize, table_name, value
 
-_ATTEMPTS = 5
 _VISIBLE = "(attribute_not_exists(deleted) OR deleted = :false)"
 
 
@@ -62,26 +62,25 @@ def _version_condition(item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def update(business_id: str, customer_id: str, changes: dict[str, Any], now: str) -> Customer:
-    """Apply ``changes`` (field -> value; ``None`` clears an optional field) and return the result."""
-    for _ in range(_ATTEMPTS):
-        item = _read(business_id, customer_id)
-        if item is None:
-            raise not_found(customer_id)
-        updated = Customer.model_validate({**item, **changes, "updated_at": now})
-        condition, values = _version_condition(item)
-        args: dict[str, Any] = {
-            "TableName": table_name(),
-            "Item": serialize(item_of(updated, version=int(item.get("version", 0)) + 1)),
-            "ConditionExpression": f"attribute_exists(PK) AND {condition}",
-        }
-        if values:
-            args["ExpressionAttributeValues"] = values
-        try:
-            client().put_item(**args)
-        except client().exceptions.ConditionalCheckFailedException:
-            continue  # changed (or deleted) since we read it: read again
-        return updated
-    raise Conflict(f"Customer {customer_id} is being changed by another request; retry", code="concurrent_update")
+    """Apply ``changes`` (field -> value; ``None`` clears an optional field) and return the result;
+    ``LostRace`` if the customer changed (or was deleted) between the read and the write."""
+    item = _read(business_id, customer_id)
+    if item is None:
+        raise not_found(customer_id)
+    updated = Customer.model_validate({**item, **changes, "updated_at": now})
+    condition, values = _version_condition(item)
+    args: dict[str, Any] = {
+        "TableName": table_name(),
+        "Item": serialize(item_of(updated, version=int(item.get("version", 0)) + 1)),
+        "ConditionExpression": f"attribute_exists(PK) AND {condition}",
+    }
+    if values:
+        args["ExpressionAttributeValues"] = values
+    try:
+        client().put_item(**args)
+    except client().exceptions.ConditionalCheckFailedException:
+        raise LostRace(f"Customer {customer_id} was changed by another request") from None
+    return updated
 
 
 def soft_delete(business_id: str, customer_id: str, now: str) -> None:

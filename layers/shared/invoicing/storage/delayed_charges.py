@@ -15,12 +15,12 @@ from typing import Any
 
 from invoicing.domain.delayed_charges import require_pending
 from invoicing.domain.models import DelayedCharge
-from invoicing.errors import Conflict, NotFound
+from invoicing.errors import NotFound
 from invoicing.storage import keys, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
+from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, key, put_item, serialize, table_name, value
 
-_ATTEMPTS = 5
 _DERIVED = {"can_be_updated", "can_be_deleted", "can_be_invoiced"}  # computed from status, never stored
 _STATUS = {"#status": "status"}  # a DynamoDB reserved word, as is "type"
 
@@ -58,39 +58,35 @@ def get(business_id: str, charge_id: str) -> DelayedCharge:
 
 def update(business_id: str, charge_id: str, changes: dict[str, Any], now: str) -> DelayedCharge:
     """Apply ``changes`` (field -> value; ``None`` clears an optional field) to a pending charge.
-    404 if it does not exist, 409 unless it is pending."""
-    for _ in range(_ATTEMPTS):
-        current = get(business_id, charge_id)
-        require_pending(current, "changed")
-        updated = DelayedCharge.model_validate(
-            {**current.model_dump(exclude=_DERIVED), **changes, "updated_at": now, "version": current.version + 1})
-        try:
-            client().put_item(
-                TableName=table_name(), Item=serialize(item_of(updated)),
-                ConditionExpression="#status = :pending AND version = :version",
-                ExpressionAttributeNames=_STATUS,
-                ExpressionAttributeValues={":pending": value("pending"), ":version": value(current.version)},
-            )
-        except client().exceptions.ConditionalCheckFailedException:
-            continue  # changed, invoiced or deleted since we read it: read again
-        return updated
-    raise Conflict(f"Delayed charge {charge_id} is being changed by another request; retry", code="concurrent_update")
+    404 if it does not exist, 409 unless it is pending, ``LostRace`` if it changed since the read."""
+    current = get(business_id, charge_id)
+    require_pending(current, "changed")
+    updated = DelayedCharge.model_validate(
+        {**current.model_dump(exclude=_DERIVED), **changes, "updated_at": now, "version": current.version + 1})
+    try:
+        client().put_item(
+            TableName=table_name(), Item=serialize(item_of(updated)),
+            ConditionExpression="#status = :pending AND version = :version",
+            ExpressionAttributeNames=_STATUS,
+            ExpressionAttributeValues={":pending": value("pending"), ":version": value(current.version)},
+        )
+    except client().exceptions.ConditionalCheckFailedException:
+        raise LostRace(f"Delayed charge {charge_id} was changed by another request") from None
+    return updated
 
 
 def delete(business_id: str, charge_id: str) -> None:
-    """Delete a pending charge; 404 if it does not exist, 409 unless it is pending."""
-    for _ in range(_ATTEMPTS):
-        try:
-            client().delete_item(
-                TableName=table_name(), Key=key(keys.business(business_id), keys.delayed_charge(charge_id)),
-                ConditionExpression="#status = :pending",  # false for a missing item too
-                ExpressionAttributeNames=_STATUS, ExpressionAttributeValues={":pending": value("pending")},
-            )
-            return
-        except client().exceptions.ConditionalCheckFailedException:
-            require_pending(get(business_id, charge_id), "deleted")  # 404 or 409 ...
-            # ... unless it was released back to pending in between: try again
-    raise Conflict(f"Delayed charge {charge_id} is being changed by another request; retry", code="concurrent_update")
+    """Delete a pending charge; 404 if it does not exist, 409 unless it is pending, ``LostRace``
+    if it was released back to pending while the delete was refused."""
+    try:
+        client().delete_item(
+            TableName=table_name(), Key=key(keys.business(business_id), keys.delayed_charge(charge_id)),
+            ConditionExpression="#status = :pending",  # false for a missing item too
+            ExpressionAttributeNames=_STATUS, ExpressionAttributeValues={":pending": value("pending")},
+        )
+    except client().exceptions.ConditionalCheckFailedException:
+        require_pending(get(business_id, charge_id), "deleted")  # 404 or 409 ...
+        raise LostRace(f"Delayed charge {charge_id} was changed by another request") from None  # ... or pending again
 
 
 def list_page(business_id: str, request: PageRequest, *, customer_id: str | None = None, status: str | None = None,

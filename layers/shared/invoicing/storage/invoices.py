@@ -7,8 +7,6 @@ items (number + invoice, invoice + delayed charges, invoice + stock) are one tra
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +15,11 @@ from invoicing.domain.batches import MAX_TRANSACTION_ACTIONS
 from invoicing.domain.invoice_queries import search_text
 from invoicing.domain.lifecycle import Action, allowed_from, invoice_number, transition
 from invoicing.domain.models import Invoice
-from invoicing.errors import Conflict, NotFound
+from invoicing.errors import NotFound
 from invoicing.storage import keys, lookup, stock, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
+from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, deserialize, get_item, key, put_item, table_name, value
-
-_FINALIZE_ATTEMPTS = 200  # each round of a contended finalize has exactly one winner
 
 
 @dataclass(frozen=True)
@@ -127,8 +124,7 @@ def replace(before: Stored, after: Invoice, *, product_ids: Iterable[str] | None
         else:
             client().put_item(**put["Put"])
     except (transactions.Cancelled, client().exceptions.ConditionalCheckFailedException):
-        raise Conflict(f"Invoice {after.id} was changed by another request; read it again and retry",
-                       code="concurrent_update") from None
+        raise LostRace(f"Invoice {after.id} was changed by another request; read it again and retry") from None
 
 
 def delete(before: Stored, *, also: Sequence[dict[str, Any]] = ()) -> None:
@@ -137,8 +133,8 @@ def delete(before: Stored, *, also: Sequence[dict[str, Any]] = ()) -> None:
     try:
         transactions.transact([action, *also])
     except transactions.Cancelled:
-        raise Conflict(f"Invoice {before.invoice.id} was changed by another request; read it again and retry",
-                       code="concurrent_update") from None
+        raise LostRace(f"Invoice {before.invoice.id} was changed by another request; read it again and retry"
+                       ) from None
 
 
 def set_status(business_id: str, invoice_id: str, action: Action, now: str, *, settle: bool = False,
@@ -181,37 +177,31 @@ def set_status(business_id: str, invoice_id: str, action: Action, now: str, *, s
 
 def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict[str, Any]] = ()) -> Invoice:
     """draft -> open with the business's next number: read the counter and the invoice (one
-    BatchGetItem), then one transaction moves both (with ``also``, e.g. a batch's progress);
-    lost races read again. Numbers are unique and gapless: a number is only ever taken together
-    with the invoice that carries it. If an ``also`` action's own condition fails, that is a
-    Cancelled the caller sees (after the invoice was re-read as still a draft)."""
+    BatchGetItem), then one transaction moves both (with ``also``, e.g. a batch's progress).
+    ``LostRace`` when another finalize took the number or the invoice changed meanwhile. Numbers
+    are unique and gapless: a number is only ever taken together with the invoice that carries
+    it. If an ``also`` action's own condition fails, that is a Cancelled the caller sees."""
     counter_sk, invoice_sk = keys.INVOICE_COUNTER_SK, keys.invoice(invoice_id)
-    for attempt in range(_FINALIZE_ATTEMPTS):
-        found = lookup.fetch(business_id, also=[invoice_sk, counter_sk], business=False)
-        item = found.raw(invoice_sk)
-        if item is None and attempt:
-            raise Conflict(f"Invoice {invoice_id} was deleted by another request while being finalized",
-                           code="invoice_deleted")
-        if item is None:
-            raise not_found(invoice_id)
-        stored = stored_of(item)
-        transition("finalize", stored.invoice.status)
-        current = last_number(found)
-        sequence = current + 1
-        number = invoice_number(sequence)
-        invoice = stored.invoice.model_copy(update={"status": "open", "number": number, "updated_at": now})
-        counter = take_numbers_action(business_id, current, 1)
-        updated = item_of(invoice, version=stored.version + 1, product_ids=stored.product_ids, number_seq=sequence)
-        put = transactions.put(updated, **_unchanged(stored))
-        try:
-            transactions.transact([counter, put, *also])
-        except transactions.Cancelled as cancelled:
-            if any(cancelled.failed(2 + i) for i in range(len(also))):
-                raise
-            time.sleep(random.uniform(0, min(0.002 * 2 ** min(attempt, 6), 0.1)))
-            continue  # another finalize took the number, or the invoice changed: read both again
-        return invoice
-    raise Conflict("Too many invoices are being finalized at once; retry", code="finalize_contended")
+    found = lookup.fetch(business_id, also=[invoice_sk, counter_sk], business=False)
+    item = found.raw(invoice_sk)
+    if item is None:
+        raise not_found(invoice_id)
+    stored = stored_of(item)
+    transition("finalize", stored.invoice.status)
+    current = last_number(found)
+    sequence = current + 1
+    invoice = stored.invoice.model_copy(update={"status": "open", "number": invoice_number(sequence),
+                                                "updated_at": now})
+    counter = take_numbers_action(business_id, current, 1)
+    updated = item_of(invoice, version=stored.version + 1, product_ids=stored.product_ids, number_seq=sequence)
+    put = transactions.put(updated, **_unchanged(stored))
+    try:
+        transactions.transact([counter, put, *also])
+    except transactions.Cancelled as cancelled:
+        if any(cancelled.failed(2 + i) for i in range(len(also))):
+            raise
+        raise LostRace(f"Invoice {invoice_id} lost its number to another finalize") from None
+    return invoice
 
 
 def deliver(before: Stored, after: Invoice, moves: dict[tuple[str, str], int], now: str) -> None:
@@ -235,7 +225,7 @@ def deliver(before: Stored, after: Invoice, moves: dict[tuple[str, str], int], n
             transactions.transact([marker, *actions[start:start + size]])
         except transactions.Cancelled as cancelled:
             if not cancelled.failed(0):
-                raise Conflict("Stock is being changed by other requests; retry", code="concurrent_update") from None
+                raise LostRace("Stock is being changed by other requests; retry") from None
             # this chunk was written by an earlier attempt
     replace(before, after)
 

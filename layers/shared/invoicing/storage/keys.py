@@ -249,9 +249,8 @@ def recurring_due_shard(template_id: str) -> str:
 
 
 def recurring_due_partitions() -> list[str]:
-    """Every GSI2PK the daily catch-up reads: the 16 shards, and ``RECURRING#DUE`` itself, where
-    templates and pending finalizes written before the sharding sit until their next write."""
-    return [*(f"{RECURRING_DUE}#{n}" for n in range(RECURRING_DUE_SHARDS)), RECURRING_DUE]
+    """Every GSI2PK the daily catch-up reads: the 16 shards."""
+    return [f"{RECURRING_DUE}#{n}" for n in range(RECURRING_DUE_SHARDS)]
 
 
 def recurring(template_id: str) -> str:

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from invoicing.domain.models import RecurringTemplate
-from invoicing.errors import Conflict, NotFound
+from invoicing.errors import NotFound
 from invoicing.storage import keys, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
+from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, put_item, table_name, value
 
 
@@ -124,12 +125,12 @@ def put_new(template: RecurringTemplate) -> None:
 
 
 def replace(before: RecurringTemplate, after: RecurringTemplate) -> None:
-    """Overwrite, if unchanged since ``before`` was read (else 409)."""
+    """Overwrite, if unchanged since ``before`` was read (else ``LostRace``)."""
     try:
         client().put_item(**replace_action(before, after)["Put"])
     except client().exceptions.ConditionalCheckFailedException:
-        raise Conflict(f"Recurring template {after.id} was changed by another request; read it again and retry",
-                       code="concurrent_update") from None
+        raise LostRace(f"Recurring template {after.id} was changed by another request; read it again and retry"
+                       ) from None
 
 
 def list_page(business_id: str, request: PageRequest, *, statuses: Sequence[str] = (),

@@ -14,9 +14,8 @@ from invoicing.domain.models import Adjustment, StockLevel
 from invoicing.errors import Conflict
 from invoicing.storage import keys, transactions
 from invoicing.storage.paging import Page, PageRequest, Partition, query_page
+from invoicing.storage.retry import LostRace
 from invoicing.storage.table import get_item
-
-_ATTEMPTS = 8
 
 
 def get_quantity(business_id: str, variant_id: str, location_id: str) -> int | None:
@@ -46,31 +45,30 @@ def level_action(business_id: str, variant_id: str, location_id: str, *, current
 
 def adjust(business_id: str, adjustment_id: str, variant_id: str, location_id: str, quantity_change: int,
            reason: str, now: str) -> Adjustment:
-    """Change on-hand stock by ``quantity_change``; 409 if it would go below zero."""
-    for _ in range(_ATTEMPTS):
-        current = get_quantity(business_id, variant_id, location_id)
-        on_hand = current or 0
-        after = on_hand + quantity_change
-        if after < 0:
-            raise Conflict(
-                f"Not enough stock: {on_hand} on hand at location {location_id}, "
-                f"so {-quantity_change} cannot be removed",
-                code="insufficient_stock",
-            )
-        adjustment = Adjustment(id=adjustment_id, variant_id=variant_id, location_id=location_id,
-                                quantity_change=quantity_change, reason=reason, quantity_after=after, created_at=now)
-        try:
-            transactions.transact([
-                level_action(business_id, variant_id, location_id, current=current, after=after, now=now),
-                transactions.put({keys.PK: keys.business(business_id), keys.SK: keys.adjustment(adjustment_id),
-                                  "business_id": business_id, **adjustment.model_dump()}),
-            ])
-        except transactions.Cancelled as cancelled:
-            if cancelled.failed(1):
-                raise Conflict(f"Adjustment {adjustment_id} already exists", code="adjustment_exists") from None
-            continue  # the level changed since we read it: read again
-        return adjustment
-    raise Conflict("Stock of this variant is being changed by other requests; retry", code="concurrent_update")
+    """Change on-hand stock by ``quantity_change``; 409 if it would go below zero, ``LostRace``
+    if the level changed since it was read."""
+    current = get_quantity(business_id, variant_id, location_id)
+    on_hand = current or 0
+    after = on_hand + quantity_change
+    if after < 0:
+        raise Conflict(
+            f"Not enough stock: {on_hand} on hand at location {location_id}, "
+            f"so {-quantity_change} cannot be removed",
+            code="insufficient_stock",
+        )
+    adjustment = Adjustment(id=adjustment_id, variant_id=variant_id, location_id=location_id,
+                            quantity_change=quantity_change, reason=reason, quantity_after=after, created_at=now)
+    try:
+        transactions.transact([
+            level_action(business_id, variant_id, location_id, current=current, after=after, now=now),
+            transactions.put({keys.PK: keys.business(business_id), keys.SK: keys.adjustment(adjustment_id),
+                              "business_id": business_id, **adjustment.model_dump()}),
+        ])
+    except transactions.Cancelled as cancelled:
+        if cancelled.failed(1):
+            raise Conflict(f"Adjustment {adjustment_id} already exists", code="adjustment_exists") from None
+        raise LostRace(f"Stock of variant {variant_id} changed since it was read") from None
+    return adjustment
 
 
 def list_levels(business_id: str, request: PageRequest, *, variant_id: str | None = None,
