@@ -42,6 +42,12 @@ def validation_item(loc: Any, msg: str, type_: str, input_: Any = None, ctx: dic
     }
 
 
+def unprocessable(error: Unprocessable) -> Response:
+    """A 422 at ``error.loc``: the exception handler's answer, and the resolver's guard's, which runs before it."""
+    item = validation_item(error.loc, error.detail, error.type, error.input, error.ctx)
+    return json_response(422, {"detail": [item]})
+
+
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _validation(error: RequestValidationError) -> Response:
@@ -55,10 +61,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
                 item["loc"] = ["body"]
         return json_response(422, {"detail": items})
 
-    @app.exception_handler(Unprocessable)
-    def _unprocessable(error: Unprocessable) -> Response:
-        item = validation_item(error.loc, error.detail, error.type, error.input, error.ctx)
-        return json_response(422, {"detail": [item]})
+    app.exception_handler(Unprocessable)(unprocessable)
 
     @app.exception_handler(DomainError)
     def _domain(error: DomainError) -> Response:
