@@ -22,6 +22,7 @@ still in flight is a 409 too.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -58,7 +59,9 @@ def _request_of(event: Mapping[str, Any], body: Any) -> dict[str, Any]:
         "method": str(event.get("httpMethod", "")).upper(),
         "path": event.get("path"),
         "query": event.get("multiValueQueryStringParameters") or event.get("queryStringParameters") or {},
-        "body": body,
+        # Its digest, not the body: the utility deep-copies what it hashes (0.8 s for the largest
+        # valid batch, where the digest takes 0.2 s).
+        "body": hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(),
     }
 
 
