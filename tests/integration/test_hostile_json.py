@@ -7,7 +7,7 @@ here) gets each hostile shape three times: without an Idempotency-Key, with one,
 key again (the idempotency wrapper compares the parsed body); each answer is a 422 in the
 contract's shape at ``["body"]`` (invoicing.http.jsonbody). Writes that take no body are refused
 alike, 9 MB bodies quickly; a big value within the limits is a quick 422 that does not echo it
-whole.
+whole; a cursor of hostile JSON is a 400.
 """
 
 from __future__ import annotations
@@ -278,3 +278,13 @@ def test_duplicate_keys_are_read_the_last_one_winning(api: Api) -> None:
     reply = send(api, "POST", "/api/v1/customers", '{"name": "First", "name": "Last", "email": "a@example.com"}')
     assert reply.status == 201, reply.body
     assert reply.json()["data"]["name"] == "Last"
+
+
+# ---------------------------------------------------------------- cursors (JSON in a query parameter)
+@pytest.mark.parametrize("decoded", [b"[" * 1536, b"[" * 768 + b"]" * 768, b'{"k":' * 256 + b"}" * 256])
+def test_a_cursor_of_hostile_json_is_a_400(api: Api, decoded: bytes) -> None:
+    cursor = base64.urlsafe_b64encode(decoded).decode().rstrip("=")
+    assert len(cursor) <= 2048  # the parameter's own limit
+    for path in ("/api/v1/customers", "/api/v1/invoices"):
+        reply = api.get(path, query=f"cursor={cursor}")
+        assert (reply.status, reply.json()["code"]) == (400, "invalid_cursor"), reply.body
