@@ -8,6 +8,12 @@ no 5xx, responses and status codes as documented, content types, headers.
 
 The requests go in process: a tiny WSGI app turns each into ``devstack.gateway.request`` (route
 match, the REQUEST authorizer, gateway responses, the function's handler), as API Gateway would.
+
+Then hostile JSON (``test_hostile_bodies_are_4xx``): for every operation that takes a body, bodies
+schemathesis generates, with one random place (the root, any member or element) replaced by deep
+nesting (to 100,000 levels, closed or not), an integer of thousands of digits, a number JSON cannot
+carry or a lone surrogate, sent once, or twice with the same Idempotency-Key: always a 4xx, a 422
+in the contract's shape (invoicing.http.jsonbody).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import base64
 import json
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,11 +31,14 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
+from helpers import MARK, VALIDATION_KEYS, written
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
 from devstack import gateway
 from devstack.emulated import create_tenant, emulated_aws
+from invoicing.http.jsonbody import MAX_DEPTH, MAX_INT_DIGITS
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "functions" / "docs" / "openapi.json"
 PER_OPERATION = int(os.environ.get("FUZZ_REQUESTS_PER_OPERATION", "125"))
@@ -43,6 +53,11 @@ CONFIG = SchemathesisConfig.from_dict({"checks": {"positive_data_acceptance": {
     "expected-statuses": ["2xx", "400", "401", "403", "404", "409", "422"]}}})
 schema = schemathesis.openapi.from_path(str(DOCUMENT), config=CONFIG)
 OPERATIONS = sorted(f"{op.method.upper()} {op.path}" for op in (r.ok() for r in schema.get_all_operations()))
+
+
+def operation_of(label: str) -> Any:
+    method, path = label.split(" ", 1)
+    return schema[path][method]
 
 
 class Counter:
@@ -123,8 +138,7 @@ def demo(aws_for_fuzzing: None) -> dict[str, Any]:
 
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_operation_conforms(demo: dict[str, Any], label: str, record_property: Callable[[str, Any], None]) -> None:
-    method, path = label.split(" ", 1)
-    operation = schema[path][method]
+    operation = operation_of(label)
     ids: dict[str, list[str]] = demo["ids"]
     chooser = random.Random(f"{SEED}:{label}")  # which cases get a real id; deterministic
 
@@ -155,3 +169,97 @@ def test_operation_conforms(demo: dict[str, Any], label: str, record_property: C
 def test_the_run_is_at_least_5000_requests() -> None:
     """Each operation above asserts its own share; together they make the total."""
     assert len(OPERATIONS) * PER_OPERATION >= MIN_TOTAL_REQUESTS
+
+
+# ---------------------------------------------------------------- hostile JSON
+BODY_OPERATIONS = [label for label in OPERATIONS if len(operation_of(label).body)]
+HOSTILE_PER_OPERATION = max(PER_OPERATION // 5, 10)
+LEVELS = {"arrays": ("[", "]"), "objects": ('{"k":', "}"), "both": ('[{"k":', "}]")}
+
+huge_integers = st.builds(lambda sign, digits: sign + "9" * digits,
+                          st.sampled_from(["", "-"]), st.integers(MAX_INT_DIGITS + 1, 6000))
+odd_numbers = st.sampled_from(["1e999999", "-1e400", "NaN", "Infinity", "-Infinity"])
+depths = st.sampled_from([MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 100, 500, 1000, 10_000, 100_000]) \
+    | st.integers(2, 5000)
+
+
+@st.composite
+def nestings(draw: st.DrawFn) -> str:
+    """Levels of arrays, objects or both, around a scalar (or a hostile number), closed or not."""
+    opener, closer = LEVELS[draw(st.sampled_from(sorted(LEVELS)))]
+    levels = max(draw(depths) // len(closer), 1)
+    inner = draw(st.sampled_from(["1", '"x"', "null", "[]", "{}"]) | huge_integers | odd_numbers)
+    return opener * levels + inner + (closer * levels if draw(st.booleans()) else "")
+
+
+class Shown(str):
+    """A JSON text that a failure report shows by its length and start (some are 600 KB)."""
+
+    def __repr__(self) -> str:
+        return str.__repr__(self) if len(self) <= 100 else f"<{len(self)} characters: {str.__repr__(self[:80])}...>"
+
+
+hostile_literals = (nestings() | huge_integers | odd_numbers | st.just('"\\ud800"')).map(Shown)
+
+
+def places(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every place of a JSON value: the root, then each element and member, depth first."""
+    yield path
+    items = enumerate(value) if isinstance(value, list) else value.items() if isinstance(value, dict) else ()
+    for key, item in items:
+        yield from places(item, (*path, key))
+
+
+def with_literal(body: Any, path: tuple[Any, ...], literal: str) -> str:
+    """``body`` as JSON text with the JSON text ``literal`` in place of the value at ``path``."""
+    if not path:
+        return literal
+    copy = json.loads(json.dumps(body))
+    parent = copy
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = MARK
+    return written(copy, literal)
+
+
+def strict_json(content: bytes) -> Any:
+    def refuse(name: str) -> Any:
+        raise AssertionError(f"{name} in an answer is not JSON")
+
+    return json.loads(content, parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def hostile_auth(aws_for_fuzzing: None) -> dict[str, str]:
+    """One business for every hostile request: the guard refuses them before they read or write anything."""
+    tenant = create_tenant()
+    return {"Authorization": f"Bearer {tenant.token}", "x-business-id": tenant.business_id,
+            "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("label", BODY_OPERATIONS)
+def test_hostile_bodies_are_4xx(hostile_auth: dict[str, str], label: str) -> None:
+    operation = operation_of(label)
+    concrete = re.sub(r"\{[^}]+\}", "0195f1a0-0000-7000-8000-0000000000aa", operation.path)
+    keys = iter(range(1_000_000))
+
+    @hypothesis.given(case=operation.as_strategy(), data=st.data())
+    @settings(max_examples=HOSTILE_PER_OPERATION, deadline=None, database=None, derandomize=False,
+              suppress_health_check=list(HealthCheck), phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate])
+    @hypothesis.seed(SEED)
+    def check(case: Any, data: st.DataObject) -> None:
+        place = data.draw(st.sampled_from(list(places(case.body))), label="place")
+        text = with_literal(case.body, place, data.draw(hostile_literals, label="literal"))
+        keyed = data.draw(st.booleans(), label="with an Idempotency-Key, sent twice")
+        headers = {**hostile_auth, **({"Idempotency-Key": f"hostile-{label}-{next(keys)}"} if keyed else {})}
+        for _ in range(2 if keyed else 1):
+            reply = gateway.request(operation.method.upper(), concrete, headers=headers, body=text)
+            assert 400 <= reply.status < 500, (reply.status, reply.body[:300])
+            answer = strict_json(reply.content)
+            if reply.status == 422:
+                assert answer["detail"] and all(set(item) == VALIDATION_KEYS and item["loc"][0] == "body"
+                                                for item in answer["detail"]), answer
+
+    started = time.monotonic()
+    check()
+    print(f"{label}: {HOSTILE_PER_OPERATION} hostile bodies in {time.monotonic() - started:.1f}s")

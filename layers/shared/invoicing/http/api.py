@@ -3,7 +3,9 @@
 The API Gateway authorizer has already authenticated the token and checked that its user is a
 member of the business in ``x-business-id`` (a non-member is denied, which the gateway answers
 as 404 "Business not found"). What is left for the function: roles, and bodies Powertools would
-otherwise turn into a 500 (a base64 body that is not UTF-8, multipart without a boundary).
+otherwise turn into a 500 (a base64 body that is not UTF-8, multipart without a boundary, JSON
+that Python's json cannot read safely: too deep, too many containers, integers too long,
+``invoicing.http.jsonbody``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from invoicing.http import idempotency, proxy
-from invoicing.http.errors import detail, register_error_handlers
+from invoicing.errors import Unprocessable
+from invoicing.http import idempotency, jsonbody, proxy
+from invoicing.http.errors import detail, register_error_handlers, unprocessable
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ROLES = ("owner", "admin", "member", "viewer")
@@ -39,9 +42,10 @@ def caller_of(event: Mapping[str, Any]) -> Caller | None:
     return Caller(business_id=str(business_id), user_id=str(user_id), role=str(role))
 
 
-def _guard(event: Mapping[str, Any]) -> Response | None:
+def _guard(event: Mapping[str, Any]) -> Response | jsonbody.Parsed | None:
     """Answer the request here when it must never reach a route: no caller, a viewer writing, or
-    a body that is not readable JSON text."""
+    a body that is not readable JSON text or is JSON beyond ``invoicing.http.jsonbody``'s limits.
+    Else the write's body as parsed, when it is JSON."""
     caller = caller_of(event)
     if caller is None:
         return detail(401, "Not authenticated", "not_authenticated")
@@ -55,29 +59,47 @@ def _guard(event: Mapping[str, Any]) -> Response | None:
     if content_type and not content_type.startswith("application/json"):
         return detail(415, f"Unsupported content type '{content_type}': send the body as application/json",
                       "unsupported_media_type")
+    text = body
     if event.get("isBase64Encoded"):
         try:
-            base64.b64decode(body, validate=True).decode("utf-8")
+            text = base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
             return detail(400, "The request body is not valid base64-encoded UTF-8 text", "body_not_utf8")
-    return None
+    # Every write's body, whether its route takes one or not: the idempotency wrapper compares it too.
+    try:
+        return jsonbody.read(text)
+    except Unprocessable as refused:
+        return unprocessable(refused)
 
 
 class InvoicingApi(APIGatewayRestResolver):
     """Powertools' REST resolver with validation on, the contract's error bodies, and the guard."""
 
     def __init__(self) -> None:
-        super().__init__(enable_validation=True)
+        self._body: jsonbody.Parsed | None = None
+        # Powertools' validation reads the body through this: the guard's parse, not a second one.
+        super().__init__(enable_validation=True, json_body_deserializer=self._json_body)
         register_error_handlers(self)
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        rejection = _guard(event)
-        if rejection is not None:
-            return _as_proxy_response(rejection)
+        checked = _guard(event)
+        if isinstance(checked, Response):
+            return _as_proxy_response(checked)
         caller = caller_of(event)
         assert caller is not None, "_guard answers 401 without a caller"
-        # Idempotency-Key on POST/PUT: one place for every API function (invoicing.http.idempotency).
-        return idempotency.run(event, context, caller.business_id, partial(super().resolve, event, context))
+        self._body = checked
+        try:
+            # Idempotency-Key on POST/PUT: one place for every API function (invoicing.http.idempotency).
+            return idempotency.run(event, context, caller.business_id, partial(super().resolve, event, context),
+                                   body=event.get("body") if checked is None else checked.value)
+        finally:
+            self._body = None  # a warm container keeps no body between requests
+
+    def _json_body(self, text: str) -> Any:
+        """The guard's parse of this text; else (the guard found no JSON in it) a parse within the
+        same limits, whose ``JSONDecodeError`` Powertools answers as its 422."""
+        parsed = self._body
+        return parsed.value if parsed is not None and parsed.text == text else jsonbody.parse(text)
 
     @property
     def caller(self) -> Caller:

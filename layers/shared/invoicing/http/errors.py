@@ -21,15 +21,44 @@ def detail(status: int, message: str, code: str) -> Response:
     return json_response(status, {"detail": message, "code": code})
 
 
+# How much of an error's input its answer repeats, in characters (a value counts one, a string its
+# length too): a 9 MB input echoed whole took seconds to convert and made an answer beyond Lambda's
+# 6 MB (a 502). Any string a field refuses as too long (2,048 at most) is still echoed whole.
+ECHO_LIMIT = 10_000
+CUT = "..."
+
+
 def _jsonable(value: Any) -> Any:
-    """Error ``input``/``ctx`` may hold exceptions, bytes or decimals: keep JSON types, stringify the rest."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return str(value)
+    """Error ``input``/``ctx`` may hold exceptions, bytes or decimals: keep JSON types, stringify the
+    rest. Past ``ECHO_LIMIT`` a string is cut, and a container's further values become ``CUT``."""
+    left = ECHO_LIMIT
+
+    def convert(value: Any) -> Any:
+        nonlocal left
+        left -= 1
+        if value is None or isinstance(value, (int, float, bool)):
+            return value
+        if isinstance(value, str):
+            kept = value[:max(left, 0)]
+            left -= len(kept)
+            return value if len(kept) == len(value) else kept + CUT
+        if isinstance(value, (list, tuple)):
+            items: list[Any] = []
+            for item in value:
+                if left <= 0:
+                    return [*items, CUT]
+                items.append(convert(item))
+            return items
+        if isinstance(value, dict):
+            pairs: dict[str, Any] = {}
+            for key, item in value.items():
+                if left <= 0:
+                    return {**pairs, CUT: CUT}
+                pairs[str(key)] = convert(item)
+            return pairs
+        return str(value)
+
+    return convert(value)
 
 
 def validation_item(loc: Any, msg: str, type_: str, input_: Any = None, ctx: dict[str, Any] | None = None) -> dict:
@@ -40,6 +69,12 @@ def validation_item(loc: Any, msg: str, type_: str, input_: Any = None, ctx: dic
         "input": _jsonable(input_),
         "ctx": {k: _jsonable(v) if isinstance(v, (int, float, bool)) else str(v) for k, v in (ctx or {}).items()},
     }
+
+
+def unprocessable(error: Unprocessable) -> Response:
+    """A 422 at ``error.loc``: the exception handler's answer, and the resolver's guard's, which runs before it."""
+    item = validation_item(error.loc, error.detail, error.type, error.input, error.ctx)
+    return json_response(422, {"detail": [item]})
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
@@ -55,10 +90,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
                 item["loc"] = ["body"]
         return json_response(422, {"detail": items})
 
-    @app.exception_handler(Unprocessable)
-    def _unprocessable(error: Unprocessable) -> Response:
-        item = validation_item(error.loc, error.detail, error.type, error.input, error.ctx)
-        return json_response(422, {"detail": [item]})
+    app.exception_handler(Unprocessable)(unprocessable)
 
     @app.exception_handler(DomainError)
     def _domain(error: DomainError) -> Response:

@@ -22,6 +22,7 @@ still in flight is a 409 too.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -53,18 +54,14 @@ def key_of(event: Mapping[str, Any]) -> str:
     return proxy.header(event, HEADER).strip()
 
 
-def _request_of(event: Mapping[str, Any]) -> dict[str, Any]:
-    body: Any = event.get("body")
-    if isinstance(body, str) and not event.get("isBase64Encoded"):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            pass  # compared as the text it is
+def _request_of(event: Mapping[str, Any], body: Any) -> dict[str, Any]:
     return {
         "method": str(event.get("httpMethod", "")).upper(),
         "path": event.get("path"),
         "query": event.get("multiValueQueryStringParameters") or event.get("queryStringParameters") or {},
-        "body": body,
+        # Its digest, not the body: the utility deep-copies what it hashes (0.8 s for the largest
+        # valid batch, where the digest takes 0.2 s).
+        "body": hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(),
     }
 
 
@@ -84,9 +81,10 @@ def _proxy(status: int, body: Any) -> ProxyResponse:
     return proxy.response(status, json.dumps(body))
 
 
-def run(event: Mapping[str, Any], context: Any, business_id: str, answer: Callable[[], ProxyResponse]
-        ) -> ProxyResponse:
-    """``answer()`` at most once per (business, key) within 24 h when the request carries a key."""
+def run(event: Mapping[str, Any], context: Any, business_id: str, answer: Callable[[], ProxyResponse], *,
+        body: Any) -> ProxyResponse:
+    """``answer()`` at most once per (business, key) within 24 h when the request carries a key.
+    ``body`` is the request's as compared: parsed when it is JSON (``InvoicingApi`` parsed it), else its text."""
     key = key_of(event)
     if str(event.get("httpMethod", "")).upper() not in METHODS or not key:
         return answer()
@@ -94,11 +92,11 @@ def run(event: Mapping[str, Any], context: Any, business_id: str, answer: Callab
         return _proxy(422, {"detail": [{
             "loc": ["header", HEADER], "msg": f"String should have at most {MAX_KEY_LENGTH} characters",
             "type": "string_too_long", "input": key, "ctx": {"max_length": MAX_KEY_LENGTH}}]})
-    return _once(event, context, business_id, key, answer)
+    return _once(event, context, business_id, key, answer, body)
 
 
-def _once(event: Mapping[str, Any], context: Any, business_id: str, key: str, answer: Callable[[], ProxyResponse]
-          ) -> ProxyResponse:
+def _once(event: Mapping[str, Any], context: Any, business_id: str, key: str, answer: Callable[[], ProxyResponse],
+          body: Any) -> ProxyResponse:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
@@ -127,7 +125,7 @@ def _once(event: Mapping[str, Any], context: Any, business_id: str, key: str, an
         return response
 
     try:
-        return once(request={"business_id": business_id, "idempotency_key": key, "request": _request_of(event)})
+        return once(request={"business_id": business_id, "idempotency_key": key, "request": _request_of(event, body)})
     except _NotStored as not_stored:
         return not_stored.response
     except IdempotencyValidationError:

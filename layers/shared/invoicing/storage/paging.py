@@ -129,9 +129,10 @@ def _is_key_value(value: Any) -> bool:
 
 def _decode(cursor: str, where: Partition) -> tuple[dict[str, Any] | None, Direction]:
     invalid = BadRequest("Invalid cursor: pass back a next_cursor or prev_cursor from this list", code="invalid_cursor")
+    # A cursor is the client's text: 1,536 bytes of "[" nest deeper than json reads (a RecursionError).
     try:
         decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise invalid from None
     if not isinstance(decoded, dict) or decoded.get("d") not in ("next", "prev"):
         raise invalid
