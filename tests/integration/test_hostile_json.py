@@ -288,3 +288,21 @@ def test_a_cursor_of_hostile_json_is_a_400(api: Api, decoded: bytes) -> None:
     for path in ("/api/v1/customers", "/api/v1/invoices"):
         reply = api.get(path, query=f"cursor={cursor}")
         assert (reply.status, reply.json()["code"]) == (400, "invalid_cursor"), reply.body
+
+
+@pytest.mark.parametrize("text", ['[{"name": "Ada", "email": "ada@example.com"}]', '"Ada"', "42", "true"])
+def test_a_body_that_is_not_an_object_is_a_422_not_its_first_element(api: Api, text: str) -> None:
+    # Powertools would validate the first element of a top-level array and create the customer
+    reply = send(api, "POST", "/api/v1/customers", text)
+    assert reply.status == 422, reply.body
+    assert [(d["loc"], d["type"]) for d in reply.json()["detail"]] == [(["body"], "model_attributes_type")]
+
+
+def test_a_422_lists_at_most_the_first_hundred_problems(api: Api, customer: str) -> None:
+    # Given an invoice whose 250 lines are each wrong twice over
+    lines = [{"description": "", "unit_price": "lots"} for _ in range(250)]
+    reply = api.post("/api/v1/invoices", {"customer_id": customer, "due_date": "2031-01-31", "line_items": lines})
+    details = reply.json()["detail"]
+    # Then the answer names the first hundred, in body order, in the contract's shape
+    assert reply.status == 422 and len(details) == 100
+    assert details[0]["loc"][:3] == ["body", "line_items", 0] and all(set(d) == VALIDATION_KEYS for d in details)

@@ -67,9 +67,14 @@ def _guard(event: Mapping[str, Any]) -> Response | jsonbody.Parsed | None:
             return detail(400, "The request body is not valid base64-encoded UTF-8 text", "body_not_utf8")
     # Every write's body, whether its route takes one or not: the idempotency wrapper compares it too.
     try:
-        return jsonbody.read(text)
+        parsed = jsonbody.read(text)
     except Unprocessable as refused:
         return unprocessable(refused)
+    if parsed is not None and not isinstance(parsed.value, dict | None):
+        # Every body of this API is an object; Powertools would validate a list's first element.
+        return unprocessable(Unprocessable("Input should be a valid dictionary or object to extract fields from",
+                                           loc=("body",), type="model_attributes_type", input=parsed.value))
+    return parsed
 
 
 class InvoicingApi(APIGatewayRestResolver):

@@ -13,6 +13,9 @@ from invoicing.errors import DomainError, Unprocessable
 from invoicing.observability import logger
 
 
+MAX_VALIDATION_ERRORS = 100  # a 422 lists the first 100 problems: enough to fix, small enough to answer
+
+
 def json_response(status: int, body: Any) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body, default=str))
 
@@ -88,7 +91,8 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         for item in items:
             if item["type"] == "json_invalid":  # the position is no part of the body's schema
                 item["loc"] = ["body"]
-        return json_response(422, {"detail": items})
+        # A huge invalid batch would list hundreds of thousands, beyond Lambda's 6 MB response.
+        return json_response(422, {"detail": items[:MAX_VALIDATION_ERRORS]})
 
     app.exception_handler(Unprocessable)(unprocessable)
 
