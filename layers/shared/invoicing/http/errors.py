@@ -12,7 +12,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from invoicing.errors import DomainError, Unprocessable
 from invoicing.observability import logger
 
-
 MAX_VALIDATION_ERRORS = 100  # a 422 lists the first 100 problems: enough to fix, small enough to answer
 
 
