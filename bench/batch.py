@@ -140,8 +140,9 @@ def _business(items: int) -> tuple[Tenant, dict[str, Any], list[dict[str, Any]]]
 def _raw_writes(items: int, like: dict[str, Any]) -> tuple[float, float]:
     """``items`` copies of an invoice as stored, written with BatchWriteItem (25 per call), then
     again (other keys) with TransactWriteItems (10 per call); each timed."""
+    from invoicing.batches import records as batch_records
     from invoicing.domain.models import Invoice
-    from invoicing.storage import batches, invoices, keys, transactions
+    from invoicing.storage import invoices, keys, transactions
 
     invoice = Invoice.model_validate(like)
     records = []
@@ -150,7 +151,7 @@ def _raw_writes(items: int, like: dict[str, Any]) -> tuple[float, float]:
         record[keys.SK] = f"RAW#{i:05d}"
         records.append(record)
     start = time.perf_counter()
-    batches.write_new(records)
+    batch_records.write_new(records)
     raw = time.perf_counter() - start
     for record in records:
         record[keys.SK] = f"TRANSACT#{record[keys.SK]}"
@@ -214,9 +215,10 @@ def _round(items: int, peak: float, decode: float) -> Result:
         dynamodb.update(more)
         for op, spent in (api_sqs_seconds + poller_sqs_seconds).items():
             seconds[f"SQS {op}"] += spent
-        from invoicing.operations import batches, invoices
+        from invoicing.batches import accept
+        from invoicing.operations import invoices
 
-        done = batches.get_batch(tenant.business_id, accepted["batch_id"])
+        done = accept.get_batch(tenant.business_id, accepted["batch_id"])
         like = invoices.get_invoice(tenant.business_id, done.items[0].invoice_id).model_dump()
         raw, transact = _raw_writes(items, like)
     return Result(items, backend, raw, transact, accept_seconds, drain_seconds, api_sqs, dynamodb, peak, decode,

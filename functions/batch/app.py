@@ -9,15 +9,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from invoicing.domain.batches import INLINE_LIMIT, MAX_SWEPT_CHARGES, Batch
+from invoicing.batches import accept
+from invoicing.batches.rules import INLINE_LIMIT, MAX_SWEPT_CHARGES
+from invoicing.batches.schemas import Batch, BatchInvoiceRequest
 from invoicing.http import idempotency
 from invoicing.http.api import InvoicingApi
-from invoicing.http.batches import BatchInvoiceRequest
 from invoicing.http.envelope import Envelope, documented, ok
 from invoicing.http.invoices import MAX_LINES
 from invoicing.http.types import Uuid
 from invoicing.observability import logger, metrics, tracer
-from invoicing.operations import batches
 
 app = InvoicingApi()
 
@@ -49,7 +49,7 @@ BatchId = Annotated[Uuid, Path(description="The batch's UUID (batch_id of the cr
     operation_id="create_batch_invoices_api_v1_invoices_batch_post",
 )
 def create_batch(body: Annotated[BatchInvoiceRequest, Body()]) -> Envelope[Batch]:
-    batch = batches.create_batch(app.caller.business_id, body,
+    batch = accept.create_batch(app.caller.business_id, body,
                                  idempotency_key=idempotency.key_of(app.current_event.raw_event))
     metrics.add_metric(name="BatchAccepted", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="BatchItemsAccepted", unit=MetricUnit.Count, value=batch.total)
@@ -67,7 +67,7 @@ def create_batch(body: Annotated[BatchInvoiceRequest, Body()]) -> Envelope[Batch
     tags=["invoices"],
 )
 def get_batch(batch_id: BatchId) -> Envelope[Batch]:
-    batch = batches.get_batch(app.caller.business_id, batch_id)
+    batch = accept.get_batch(app.caller.business_id, batch_id)
     return ok(batch, code="invoice_batch.retrieved", message=f"Batch {batch.status.replace('_', ' ')}")
 
 

@@ -18,9 +18,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from invoicing.domain.batches import BatchMessage
+from invoicing.batches import advance
+from invoicing.batches.schemas import BatchMessage
 from invoicing.observability import logger, metrics, tracer
-from invoicing.operations import batches
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -36,9 +36,9 @@ def record_handler(record: SQSRecord) -> None:
             "message_id": record.message_id, "body": record.body[:2000]})
         return
     logger.append_keys(batch_id=message.batch_id)
+    statuses = advance.give_up(message.business_id, message.batch_id, [item.index for item in message.queued()])
     for item in message.queued():
-        status = batches.give_up_item(item.business_id, item.batch_id, item.index)
-        logger.warning("Batch item dead-lettered", extra={"index": item.index, "status": status})
+        logger.warning("Batch item dead-lettered", extra={"index": item.index, "status": statuses.get(item.index)})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,11 +1,11 @@
-"""Batch worker: processes batch items from SQS, one invoice (or one failed entry) per item.
+"""Batch worker: advances batch items from SQS, one invoice (or one failed entry) per item.
 
-Each message carries up to ten items of one batch. The event's items are first processed
-together, a read per ~30 items and a transaction per ~40; then Powertools' BatchProcessor goes
-over the records, processing alone any item the group left, and reports each record with an
-item that raised in ``batchItemFailures`` (ReportBatchItemFailures), so one bad item never fails
-its neighbours: they are done, and only its message comes back (its done items then change
-nothing), and after the queue's maxReceiveCount it moves to the dead-letter queue.
+Each message carries up to ten items of one batch. ``advance`` takes the whole event's items
+(each batch's together: a read per ~30 items, a transaction per ~40); then Powertools'
+BatchProcessor reports each record: one whose item could not advance is in
+``batchItemFailures`` (ReportBatchItemFailures), so one bad item never fails its neighbours:
+they are done, only its message comes back (its done items then change nothing), and after the
+queue's maxReceiveCount it moves to the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -18,55 +18,57 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
-from invoicing.domain.batches import BatchMessage, ItemStatus, QueuedItem
+from invoicing.batches import advance
+from invoicing.batches.schemas import BatchMessage, QueuedItem
 from invoicing.observability import logger, metrics, tracer
-from invoicing.operations import batches
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class ItemsFailed(RuntimeError):
-    """Some items of a message raised (each is logged): the message is to come back."""
+    """Some items of a message could not advance (each is logged): the message is to come back."""
 
 
 @tracer.capture_method
-def record_handler(record: SQSRecord, done: dict[QueuedItem, ItemStatus | None]) -> None:
-    """One record's items: what the group pass did with each, or the item processed alone. Every
-    item is tried; if any raised, the record then raises, so it is reported in
-    ``batchItemFailures``."""
-    message = BatchMessage.model_validate_json(record.body)
+def report(record: SQSRecord, messages: dict[str, BatchMessage | ValidationError],
+           outcome: dict[QueuedItem, advance.Outcome]) -> None:
+    """What ``advance`` did with the record's items; raises (the record is reported in
+    ``batchItemFailures``) if the message is not a batch message or any of its items raised."""
+    message = messages[record.body]
+    if isinstance(message, ValidationError):
+        raise message
     logger.append_keys(batch_id=message.batch_id)
     failed = []
     for item in message.queued():
-        try:
-            status = done[item] if item in done else batches.process_item(item.business_id, item.batch_id, item.index,
-                                                                          customer_id=item.customer_id)
-        except Exception:  # noqa: BLE001 - the item's message comes back (raised below), its neighbours go on
-            logger.exception("Batch item could not be processed", extra={"index": item.index})
+        status = outcome[item]
+        if isinstance(status, Exception):
             failed.append(item.index)
-            continue
-        if status is not None:
+        elif status is not None:
             metrics.add_metric(name=f"BatchItem{status.capitalize()}", unit=MetricUnit.Count, value=1)
     if failed:
         raise ItemsFailed(f"Batch {message.batch_id} items {failed} could not be processed")
 
 
-def _items(event: dict[str, Any]) -> list[QueuedItem]:
-    """The items of the event's well-formed messages (the others fail in ``record_handler``)."""
-    items = []
+def _messages(event: dict[str, Any]) -> dict[str, BatchMessage | ValidationError]:
+    """Each record's body, parsed once: its message, or why it is none."""
+    messages: dict[str, BatchMessage | ValidationError] = {}
     for record in event.get("Records", []):
+        body = record.get("body", "")
         try:
-            items += BatchMessage.model_validate_json(record.get("body", "")).queued()
-        except ValueError:
-            continue
-    return items
+            messages[body] = BatchMessage.model_validate_json(body)
+        except ValidationError as error:
+            messages[body] = error
+    return messages
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    done = batches.process_many(_items(event))  # an event's items of one batch together
-    return process_partial_response(event=event, record_handler=partial(record_handler, done=done),
+    messages = _messages(event)
+    outcome = advance.advance([item for message in messages.values() if isinstance(message, BatchMessage)
+                               for item in message.queued()])
+    return process_partial_response(event=event, record_handler=partial(report, messages=messages, outcome=outcome),
                                     processor=processor, context=context)

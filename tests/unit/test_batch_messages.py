@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from invoicing.domain.batches import BatchMessage, QueuedItem, messages_of
+from invoicing.batches.rules import messages_of
+from invoicing.batches.schemas import BatchMessage, QueuedItem
 
 
 def queued(batch_id: str, *indexes: int) -> list[QueuedItem]:

@@ -7,16 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invoicing.domain.batches import (
-    MAX_TRANSACTION_ACTIONS,
-    at_item,
-    batch_status,
-    charge_line,
-    sweep_room,
-    sweeping_indexes,
-)
+from invoicing.batches.rules import at_item, batch_status, charge_line, sweep_room, sweeping_indexes
 from invoicing.domain.models import DelayedCharge
 from invoicing.errors import BadRequest, NotFound, Unprocessable
+from invoicing.storage.transactions import MAX_ACTIONS as MAX_TRANSACTION_ACTIONS
 
 
 def test_a_batch_is_processing_until_every_item_is_done() -> None:

@@ -1,6 +1,6 @@
 """Attacks on the batch's promise: every accepted item ends as exactly one invoice or one failed
 entry with its reason, whatever happens. The worker processes an event's items together (one
-transaction per ~10) and any item the group leaves alone (``process_item``); both paths are
+transaction per ~10) and any item the group leaves alone (``advance_one``); both paths are
 attacked: the worker dying or erring before and after each step and then redelivered, duplicate
 messages, two batches for the same customers interleaved, a number taken by hand between the
 group's read and its write, things changing between acceptance and processing, and poison
@@ -32,10 +32,10 @@ from helpers import Api
 from bench import aws_calls
 from devstack import runtime, template
 from devstack.sqs_poller import SqsPoller
+from invoicing.batches import accept, advance
+from invoicing.batches import records as batch_store
+from invoicing.batches.schemas import BatchInvoiceRequest
 from invoicing.errors import Conflict, NotFound
-from invoicing.http.batches import BatchInvoiceRequest
-from invoicing.operations import batches
-from invoicing.storage import batches as batch_store
 from invoicing.storage import delayed_charges, queue, transactions
 from invoicing.storage import invoices as invoice_store
 
@@ -53,11 +53,11 @@ class Died(BaseException):
 
 @pytest.fixture
 def one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The group pass always errs, so every item goes through ``process_item`` alone."""
+    """The group pass always errs, so every item goes through ``advance_one`` alone."""
     def unavailable(*args: Any) -> Any:
         raise Crash("the group pass is unavailable")
 
-    monkeypatch.setattr(batches, "process_items", unavailable)
+    monkeypatch.setattr(advance, "advance_together", unavailable)
 
 
 def crash(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, when: str, times: int = 1,
@@ -209,20 +209,20 @@ def test_items_together_cost_one_read_and_one_transaction(api: Api, shop: dict[s
     people = [shop["customers"][i % 5] for i in range(12)]
     created = data(api.post(BATCH, {**batch_body(people), "finalize": True}), 201)
     with aws_calls.counting(client()) as calls:
-        assert batches.process_items(business, created["batch_id"], range(6), people[:6]) == dict.fromkeys(
+        assert advance.advance_together(business, created["batch_id"], range(6), people[:6]) == dict.fromkeys(
             range(6), "finalized")
     assert calls == {"BatchGetItem": 1, "TransactWriteItems": 1}
     with aws_calls.counting(client()) as calls:
-        assert batches.process_items(business, created["batch_id"], range(6, 10)) == dict.fromkeys(
+        assert advance.advance_together(business, created["batch_id"], range(6, 10)) == dict.fromkeys(
             range(6, 10), "finalized")
     assert calls == {"BatchGetItem": 2, "TransactWriteItems": 1}
     assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == list(range(1, 11))
     # an item alone: the same, its customer read with it when named (then it is created and finalized)
     with aws_calls.counting(client()) as calls:
-        assert batches.process_item(business, created["batch_id"], 10, customer_id=people[10]) == "finalized"
+        assert advance.advance_one(business, created["batch_id"], 10, customer_id=people[10]) == "finalized"
     assert calls == {"BatchGetItem": 2, "TransactWriteItems": 2}
     with aws_calls.counting(client()) as calls:
-        assert batches.process_item(business, created["batch_id"], 11) == "finalized"
+        assert advance.advance_one(business, created["batch_id"], 11) == "finalized"
     assert calls == {"BatchGetItem": 3, "TransactWriteItems": 2}
 
 
@@ -245,7 +245,7 @@ def test_a_number_taken_between_the_groups_read_and_write_keeps_numbers_gapless(
         return found
 
     monkeypatch.setattr(batch_store, "load_items", read_then_finalize_by_hand)
-    assert batches.process_items(business, created["batch_id"], range(10)) == dict.fromkeys(range(10), "finalized")
+    assert advance.advance_together(business, created["batch_id"], range(10)) == dict.fromkeys(range(10), "finalized")
     assert raced
     numbers = {i["id"]: int(i["number"].removeprefix("INV-")) for i in invoices(api)}
     assert sorted(numbers.values()) == list(range(1, 12))
@@ -268,10 +268,10 @@ def test_items_whose_charges_overflow_one_transaction_are_split_across_several(a
         return original(actions)
 
     monkeypatch.setattr(transactions, "transact", counted)
-    assert batches.process_items(business, created["batch_id"], range(10)) == dict.fromkeys(range(10), "finalized")
+    assert advance.advance_together(business, created["batch_id"], range(10)) == dict.fromkeys(range(10), "finalized")
     assert len(sizes) >= 2 and max(sizes) <= 100, sizes
     monkeypatch.undo()
-    assert batches.process_items(business, created["batch_id"], [10, 11]) == {10: "finalized", 11: "finalized"}
+    assert advance.advance_together(business, created["batch_id"], [10, 11]) == {10: "finalized", 11: "finalized"}
     assert_done_once(api, created["batch_id"], charges)
 
 
@@ -291,11 +291,11 @@ def test_two_groups_for_the_same_customers_interleaved_put_each_charge_on_one_in
         found = original(*args)
         if not raced:
             raced.append(True)
-            assert set(batches.process_items(business, second["batch_id"], range(12)).values()) == {"finalized"}
+            assert set(advance.advance_together(business, second["batch_id"], range(12)).values()) == {"finalized"}
         return found
 
     monkeypatch.setattr(delayed_charges, "pending_for_customer", read_then_let_the_other_batch_in)
-    assert batches.process_items(business, first["batch_id"], range(12)) == dict.fromkeys(range(12), "finalized")
+    assert advance.advance_together(business, first["batch_id"], range(12)) == dict.fromkeys(range(12), "finalized")
     monkeypatch.undo()
     a, b = batch(api, first["batch_id"]), batch(api, second["batch_id"])
     assert (a["status"], a["finalized"], b["status"], b["finalized"]) == ("completed", 12, "completed", 12)
@@ -327,8 +327,8 @@ def test_the_same_item_processed_again_directly_is_a_no_op(api: Api, shop: dict[
     created, _ = sweeping_batch(api, shop, count=3)
     before = batch(api, created["batch_id"])
     for index in range(3):
-        assert batches.process_item(api.tenant.business_id, created["batch_id"], index) == "finalized"  # type: ignore[union-attr]
-        assert batches.give_up_item(api.tenant.business_id, created["batch_id"], index) == "finalized"  # type: ignore[union-attr]
+        assert advance.advance_one(api.tenant.business_id, created["batch_id"], index) == "finalized"  # type: ignore[union-attr]
+        assert advance.give_up(api.tenant.business_id, created["batch_id"], [index])[index] == "finalized"  # type: ignore[union-attr]
     assert batch(api, created["batch_id"]) == before
 
 
@@ -362,14 +362,14 @@ def test_two_batches_interleaved_put_each_charge_on_exactly_one_invoice(api: Api
             raced.append(index)
             busy.append(True)
             try:
-                assert batches.process_item(business, second["batch_id"], index) == "finalized"
+                assert advance.advance_one(business, second["batch_id"], index) == "finalized"
             finally:
                 busy.clear()
         return found
 
     monkeypatch.setattr(delayed_charges, "pending_for_customer", read_then_let_the_other_batch_in)
     for index in range(12):
-        batches.process_item(business, first["batch_id"], index)
+        advance.advance_one(business, first["batch_id"], index)
     monkeypatch.undo()
     poller.drain()  # both batches' messages: the rest of the second batch, duplicates of the first
     assert sorted(raced) == [0, 1, 2, 3, 4]
@@ -452,7 +452,7 @@ def test_an_invoice_deleted_before_it_was_finalized_fails_its_item(api: Api, sho
     second = data(api.post(BATCH, body), 201)
     assert second["items"][0]["status"] == "created"
     assert api.delete(f"/api/v1/invoices/{second['items'][0]['invoice_id']}").status == 204
-    assert batches.process_item(business, second["batch_id"], 0) == "failed"
+    assert advance.advance_one(business, second["batch_id"], 0) == "failed"
     done = batch(api, second["batch_id"])
     assert (done["status"], done["created"], done["failed"]) == ("completed_with_errors", 1, 1)
     assert "was deleted before it could be finalized" in done["items"][0]["error"]
@@ -475,7 +475,7 @@ def test_a_poison_item_reaches_the_dead_letter_queue_and_shows_failed(api: Api, 
     assert (done["status"], done["created"], done["finalized"], done["failed"]) == ("completed_with_errors", 11, 11,
                                                                                      1)
     assert done["items"][7]["status"] == "failed"
-    assert done["items"][7]["error"] == batches.DEAD_LETTER_REASON
+    assert done["items"][7]["error"] == advance.DEAD_LETTER_REASON
     assert poison not in {i["id"] for i in invoices(api)}
     assert_consistent(api, done)
     dead = runtime.physical_id("BatchDeadLetterQueue")
@@ -546,7 +546,7 @@ def test_a_retry_after_the_api_died_between_writing_and_queueing_resumes_the_sam
     the_dead_attempts_timeout_passes(api)
     assert poller.drain().records == 0  # nothing was queued
     again = data(keyed_post(api, body, "retry-me-1"), 201)
-    assert again["batch_id"] == batches.batch_id_for(api.tenant.business_id, "retry-me-1")  # type: ignore[union-attr]
+    assert again["batch_id"] == accept.batch_id_for(api.tenant.business_id, "retry-me-1")  # type: ignore[union-attr]
     poller.drain()
     done = batch(api, again["batch_id"])
     assert (done["status"], done["finalized"]) == ("completed", 12)
@@ -559,14 +559,14 @@ def test_a_retry_after_the_api_died_between_writing_and_queueing_resumes_the_sam
 def test_a_retry_after_the_api_died_processing_a_small_batch_inline_finishes_it(
         api: Api, shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     body = {**batch_body(shop["customers"][:4]), "finalize": True}
-    crash(monkeypatch, batches, "process_items", "before")  # the group pass errs: the items go one by one
+    crash(monkeypatch, advance, "advance_together", "before")  # the group pass errs: the items go one by one
     crash(monkeypatch, batch_store, "load_item", "before", kind=Died, only=lambda business_id, batch_id, index, **_:
           index == 2)  # and the API dies before the third
     with pytest.raises(Died):
         keyed_post(api, body, "retry-me-2")
     monkeypatch.undo()
     business = api.tenant.business_id  # type: ignore[union-attr]
-    died = batches.get_batch(business, batches.batch_id_for(business, "retry-me-2"))
+    died = accept.get_batch(business, accept.batch_id_for(business, "retry-me-2"))
     assert [i.status for i in died.items] == ["finalized", "finalized", "pending", "pending"]
     the_dead_attempts_timeout_passes(api)
     again = data(keyed_post(api, body, "retry-me-2"), 201)
@@ -586,7 +586,7 @@ def test_a_retry_after_the_api_died_while_writing_the_batch_writes_it_once(
     the_dead_attempts_timeout_passes(api)
     business = api.tenant.business_id  # type: ignore[union-attr]
     with pytest.raises(NotFound):  # the header is written last: no half batch is visible
-        batches.get_batch(business, batches.batch_id_for(business, "retry-me-3"))
+        accept.get_batch(business, accept.batch_id_for(business, "retry-me-3"))
     again = data(keyed_post(api, body, "retry-me-3"), 201)
     poller.drain()
     done = batch(api, again["batch_id"])
@@ -599,13 +599,13 @@ def test_the_same_key_for_another_batch_request_is_a_409_even_after_its_record_e
     business = api.tenant.business_id  # type: ignore[union-attr]
     first = BatchInvoiceRequest.model_validate(batch_body(shop["customers"][:2]))
     other = BatchInvoiceRequest.model_validate(batch_body(shop["customers"][2:4]))
-    made = batches.create_batch(business, first, idempotency_key="expired-key")  # as if its record had expired
-    assert batches.create_batch(business, first, idempotency_key="expired-key").batch_id == made.batch_id
+    made = accept.create_batch(business, first, idempotency_key="expired-key")  # as if its record had expired
+    assert accept.create_batch(business, first, idempotency_key="expired-key").batch_id == made.batch_id
     with pytest.raises(Conflict) as conflict:
-        batches.create_batch(business, other, idempotency_key="expired-key")
+        accept.create_batch(business, other, idempotency_key="expired-key")
     assert conflict.value.code == "idempotency_key_reused"
     assert len(invoices(api)) == 2
-    unkeyed = [batches.create_batch(business, first).batch_id for _ in range(2)]
+    unkeyed = [accept.create_batch(business, first).batch_id for _ in range(2)]
     assert len({made.batch_id, *unkeyed}) == 3  # without a key every request is a new batch
 
 
@@ -640,7 +640,7 @@ def test_items_whose_messages_could_not_be_sent_fail_at_once(api: Api, shop: dic
     created = data(api.post(BATCH, batch_body([shop["customers"][i % 5] for i in range(115)])), 201)
     assert (created["status"], created["failed"]) == ("processing", 15)
     assert [i["status"] for i in created["items"]] == ["pending"] * 100 + ["failed"] * 15
-    assert all(i["error"].startswith(batches.QUEUE_FAILED_REASON) for i in created["items"][100:])
+    assert all(i["error"].startswith(accept.QUEUE_FAILED_REASON) for i in created["items"][100:])
     monkeypatch.undo()
     poller.drain()
     done = batch(api, created["batch_id"])

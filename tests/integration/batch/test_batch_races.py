@@ -24,8 +24,8 @@ from batch_support import (
 )
 from helpers import Api, race
 
-from invoicing.domain.batches import ITEMS_PER_MESSAGE, QueuedItem
-from invoicing.operations import batches
+from invoicing.batches import advance
+from invoicing.batches.schemas import ITEMS_PER_MESSAGE, QueuedItem
 
 pytestmark = [
     pytest.mark.dynamodb_local,
@@ -42,7 +42,7 @@ def worker(business_id: str, batch_id: str, indexes: list[int]) -> Callable[[], 
         for index in indexes:
             for _ in range(3):
                 try:
-                    done.append(batches.process_item(business_id, batch_id, index))
+                    done.append(advance.advance_one(business_id, batch_id, index))
                     break
                 except Exception as error:  # noqa: BLE001 - redelivered
                     done.append(error)
@@ -63,8 +63,8 @@ def group_worker(business_id: str, batch_id: str, indexes: list[int]) -> Callabl
                         for i in indexes[start:start + event]]
             for _ in range(3):
                 try:
-                    together = batches.process_many(messages)
-                    done += [together[m] if m in together else batches.process_item(business_id, batch_id, m.index)
+                    together = advance.advance_by_batch(messages)
+                    done += [together[m] if m in together else advance.advance_one(business_id, batch_id, m.index)
                              for m in messages]
                     break
                 except Exception as error:  # noqa: BLE001 - redelivered
@@ -109,7 +109,7 @@ def test_the_same_item_delivered_to_four_workers_at_once_makes_one_invoice(api: 
     charges = [charge(api, shop["customers"][0], 500)["id"], charge(api, shop["customers"][0], 200, "credit")["id"]]
     made = accept(api, [shop["customers"][i % 5] for i in range(11)], include_delayed_charges=True, finalize=True)
     for index in range(11):
-        outcomes = race([partial(batches.process_item, business, made["batch_id"], index)] * 4)
+        outcomes = race([partial(advance.advance_one, business, made["batch_id"], index)] * 4)
         assert outcomes == ["finalized"] * 4, outcomes
     done = batch(api, made["batch_id"])
     assert (done["created"], done["finalized"], done["failed"]) == (11, 11, 0)
@@ -122,11 +122,11 @@ def test_the_same_ten_items_taken_together_by_four_workers_at_once_make_one_invo
     business = api.tenant.business_id  # type: ignore[union-attr]
     charges = [charge(api, shop["customers"][0], 500)["id"], charge(api, shop["customers"][1], 200, "credit")["id"]]
     made = accept(api, [shop["customers"][i % 5] for i in range(11)], include_delayed_charges=True, finalize=True)
-    outcomes = race([partial(batches.process_items, business, made["batch_id"], range(10))] * 4)
+    outcomes = race([partial(advance.advance_together, business, made["batch_id"], range(10))] * 4)
     for outcome in outcomes:  # each worker's answer: finalized, or left to be done alone
         assert set(outcome.values()) <= {"finalized"}, outcomes
     for index in range(11):
-        assert batches.process_item(business, made["batch_id"], index) == "finalized"
+        assert advance.advance_one(business, made["batch_id"], index) == "finalized"
     done = batch(api, made["batch_id"])
     assert (done["created"], done["finalized"], done["failed"]) == (11, 11, 0)
     assert sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api)) == list(range(1, 12))
@@ -137,8 +137,8 @@ def test_a_dead_letter_racing_a_late_delivery_ends_as_one_outcome(api: Api, shop
     business = api.tenant.business_id  # type: ignore[union-attr]
     made = accept(api, [shop["customers"][i % 5] for i in range(11)])
     for index in range(11):
-        outcomes = race([partial(batches.process_item, business, made["batch_id"], index),
-                         partial(batches.give_up_item, business, made["batch_id"], index)])
+        outcomes = race([partial(advance.advance_one, business, made["batch_id"], index),
+                         lambda i=index: advance.give_up(business, made["batch_id"], [i]).get(i)])
         assert outcomes[0] == outcomes[1] in ("created", "failed"), outcomes
     done = batch(api, made["batch_id"])
     assert done["created"] + done["failed"] == 11 and done["status"] != "processing"

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from invoicing.domain.batches import MAX_TRANSACTION_ACTIONS
 from invoicing.domain.invoice_queries import search_text
 from invoicing.domain.lifecycle import Action, allowed_from, invoice_number, transition
 from invoicing.domain.models import Invoice
@@ -214,10 +213,10 @@ def deliver(before: Stored, after: Invoice, moves: dict[tuple[str, str], int], n
     already written."""
     business_id = before.invoice.business_id
     actions = [stock.deduct_action(business_id, v, loc, qty, now) for (v, loc), qty in sorted(moves.items())]
-    if len(actions) < MAX_TRANSACTION_ACTIONS:
+    if len(actions) < transactions.MAX_ACTIONS:
         replace(before, after, also=actions)
         return
-    size = MAX_TRANSACTION_ACTIONS - 1
+    size = transactions.MAX_ACTIONS - 1
     for chunk, start in enumerate(range(0, len(actions), size)):
         marker = transactions.put({keys.PK: keys.business(business_id),
                                    keys.SK: keys.delivery_chunk(before.invoice.id, chunk), "created_at": now})

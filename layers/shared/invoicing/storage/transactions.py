@@ -16,6 +16,7 @@ from typing import Any
 from invoicing.storage.table import NEW, client, key, serialize, table_name, value
 
 CONDITION_FAILED = "ConditionalCheckFailed"
+MAX_ACTIONS = 100  # DynamoDB's TransactWriteItems limit
 
 
 class Cancelled(Exception):

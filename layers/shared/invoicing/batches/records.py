@@ -1,4 +1,4 @@
-"""Batches: a header ``BIZ#<b> / BATCH#<batch>`` with the counts, a manifest
+"""The batch engine's storage: a header ``BIZ#<b> / BATCH#<batch>`` with the counts, a manifest
 ``BATCH#<batch>#MANIFEST`` (each item's customer and invoice id, one JSON string), each item's
 priced draft invoice ``BATCHDRAFT#<batch>#<00007>``, and a small status record
 ``BATCH#<batch>#ITEM#<00007>`` per item once it is done with: an item without one is pending.
@@ -20,7 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from invoicing.domain.batches import Batch, BatchItemResult, ItemStatus, batch_status
+from invoicing.batches.rules import batch_status
+from invoicing.batches.schemas import Batch, BatchItemResult, ItemStatus
 from invoicing.domain.models import Invoice
 from invoicing.errors import NotFound
 from invoicing.storage import invoices, keys, lookup, transactions

@@ -1,101 +1,32 @@
-"""Batch creation rules: item and batch statuses, the queue's messages (ten items each), which
-item sweeps a customer's delayed charges, how many charges one invoice can take, charges as
-lines, and errors that name the item.
-
-Pure functions over plain values; the use case is ``invoicing.operations.batches``.
+"""The batch rules, pure: batch status from the counts, the queue's messages (ten items each),
+which item sweeps a customer's delayed charges, how many charges one invoice can take, charges
+as lines, and errors that name the item.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from itertools import groupby
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from invoicing.batches.schemas import ITEMS_PER_MESSAGE, BatchMessage, BatchStatus, MessageItem, QueuedItem
 from invoicing.domain.models import DelayedCharge, LineItem
 from invoicing.errors import DomainError, Unprocessable
+from invoicing.storage.transactions import MAX_ACTIONS
 
-ItemStatus = Literal["pending", "created", "finalized", "failed"]
-BatchStatus = Literal["processing", "completed", "completed_with_errors"]
-
-MAX_ITEMS = 1000
 INLINE_LIMIT = 10  # batches this small are processed before the answer, the rest through SQS
-# Items per SQS message: a worker's event of 10 messages is then 100 items, read and written in
-# a few calls (a transaction takes up to 100 actions, about 2 per item), not one call per 10 items.
-ITEMS_PER_MESSAGE = 10
-MAX_TRANSACTION_ACTIONS = 100  # DynamoDB's TransactWriteItems limit
 # The transaction that writes batch items' invoices: for each item its invoice and its status, plus
 # one action per swept delayed charge; once per transaction the batch's counts and the invoice
 # counter. An item written alone can sweep what is left.
 ITEM_ACTIONS = 2
 SHARED_ACTIONS = 2
-MAX_SWEPT_CHARGES = MAX_TRANSACTION_ACTIONS - SHARED_ACTIONS - ITEM_ACTIONS
-
-
-class BatchItemResult(BaseModel):
-    index: int = Field(description="Position of the item in the request's items, from 0")
-    customer_id: str
-    invoice_id: str = Field(description="Assigned at acceptance: the id the invoice has once created")
-    status: ItemStatus = Field(description="pending -> created (-> finalized), or failed")
-    error: str | None = Field(default=None, description="Why the item failed; null otherwise")
-
-
-class Batch(BaseModel):
-    batch_id: str
-    business_id: str
-    status: BatchStatus = Field(description="processing until every item is done (created, or finalized when "
-                                            "finalize is true, or failed); then completed, or completed_with_errors "
-                                            "when any item failed")
-    total: int = Field(description="Number of items")
-    created: int = Field(description="Invoices created so far (finalized ones included)")
-    finalized: int = Field(description="Invoices finalized so far")
-    failed: int = Field(description="Items that failed; each has its error")
-    include_delayed_charges: bool
-    finalize: bool
-    created_at: str
-    updated_at: str
-    items: list[BatchItemResult]
-
-
-class QueuedItem(BaseModel):
-    """One item to process: its batch, its index, and its customer (read with the item; None when
-    its message did not name it)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    business_id: str
-    batch_id: str
-    index: int = Field(ge=0, lt=MAX_ITEMS)
-    customer_id: str | None = None
-
-
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    index: int = Field(ge=0, lt=MAX_ITEMS)
-    customer_id: str | None = None
-
-
-class BatchMessage(BaseModel):
-    """The SQS message: up to ``ITEMS_PER_MESSAGE`` items of one batch."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    business_id: str
-    batch_id: str
-    items: tuple[_Entry, ...] = Field(min_length=1, max_length=ITEMS_PER_MESSAGE)
-
-    def queued(self) -> list[QueuedItem]:
-        return [QueuedItem(business_id=self.business_id, batch_id=self.batch_id, index=entry.index,
-                           customer_id=entry.customer_id) for entry in self.items]
+MAX_SWEPT_CHARGES = MAX_ACTIONS - SHARED_ACTIONS - ITEM_ACTIONS
 
 
 def messages_of(items: Sequence[QueuedItem]) -> list[BatchMessage]:
     """The items in messages of up to ``ITEMS_PER_MESSAGE``, each of one batch, in order."""
     messages = []
     for (business_id, batch_id), same in groupby(items, key=lambda item: (item.business_id, item.batch_id)):
-        entries = [_Entry(index=item.index, customer_id=item.customer_id) for item in same]
+        entries = [MessageItem(index=item.index, customer_id=item.customer_id) for item in same]
         messages += [BatchMessage(business_id=business_id, batch_id=batch_id,
                                   items=tuple(entries[start:start + ITEMS_PER_MESSAGE]))
                      for start in range(0, len(entries), ITEMS_PER_MESSAGE)]

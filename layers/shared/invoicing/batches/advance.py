@@ -1,180 +1,69 @@
-"""Batch creation: accept a whole request, then make each item one invoice or one
-failed entry, exactly once, however often its message is delivered.
+"""Advancing batch items: the only writer of an item's state. Inline processing (``accept``),
+the worker and the dead-letter consumer all call ``advance`` or ``give_up``.
 
-Accepting validates and prices every item before anything is written (the same pricing as
-POST /invoices), assigns the invoice ids, writes the batch and either processes it at once (up
-to ``INLINE_LIMIT`` items) or sends them to SQS, ``ITEMS_PER_MESSAGE`` items per message. The
-worker takes an event's items of one batch together (``process_items``: a read per ~30 items,
-a transaction per ~40 that writes their invoices, already numbered when the batch finalizes)
-and any item the group left alone (``process_item``). Every write is conditional on the item's
-status, and an invoice, its swept charges, its number and the item's new status are one
-transaction, so a crash at any point leaves either nothing or everything of a step, and a
-redelivery continues from there.
+Why each item ends as exactly one invoice or one failed entry, however often its message is
+delivered, also concurrently:
+
+- An item's state is its status record: none (pending), then created, finalized or failed.
+  Every move is a conditional Put on the status it leaves (``records.move_action``; for pending,
+  that no record exists), in the same transaction as its effects: the invoice (a Put of a new
+  id, assigned at acceptance), the delayed charges it sweeps (conditional on each being pending
+  and unchanged), the invoice number (the counter moves from the value read) and the batch's
+  counts. So a crash leaves all of a step or none of it, and a second writer of the same step
+  is cancelled.
+- A cancelled transaction is read again (``retry.optimistic``): an item that moved on is
+  reported as it now is and never written twice; a charge another invoice took is not swept.
+- ``advance`` first takes an event's items of one batch together (a read per ~30 items, a
+  transaction per ~40; numbered in the same transaction when the batch finalizes), then any
+  item the group left (a finalize still to do, an unexpected cancellation, contention) alone,
+  through the same conditional moves. What raises is reported, so its message comes back.
 """
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from invoicing.domain.batches import (
-    INLINE_LIMIT,
-    ITEM_ACTIONS,
-    MAX_TRANSACTION_ACTIONS,
-    SHARED_ACTIONS,
-    Batch,
-    BatchItemResult,
-    ItemStatus,
-    QueuedItem,
-    at_item,
-    charge_line,
-    messages_of,
-    negative_total_reason,
-    sweep_room,
-    sweeping_indexes,
-)
-from invoicing.domain.clock import now_iso, today_in
+from invoicing.batches import records as store
+from invoicing.batches.rules import ITEM_ACTIONS, SHARED_ACTIONS, charge_line, negative_total_reason, sweep_room
+from invoicing.batches.schemas import ItemStatus, QueuedItem
+from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
 from invoicing.domain.invoices import total_of
 from invoicing.domain.lifecycle import invoice_number, transition
 from invoicing.domain.models import DelayedCharge, Invoice
 from invoicing.errors import Conflict, DomainError, NotFound
-from invoicing.http.batches import BatchInvoiceRequest
 from invoicing.http.invoices import MAX_LINES
 from invoicing.observability import logger
 from invoicing.operations import invoices as invoice_operations
-from invoicing.operations import pricing
-from invoicing.storage import batches as store
-from invoicing.storage import delayed_charges, queue, retry, transactions
+from invoicing.storage import delayed_charges, retry, transactions
 from invoicing.storage import invoices as invoices_store
 
 _TRANSACTION_BYTES = 3_000_000  # TransactWriteItems takes at most 4 MB
-_BATCH_IDS = uuid.UUID("0195f1a0-7c3e-7b2a-9d41-6a8f2e0b5c17")  # the namespace of key-derived batch ids
 DEAD_LETTER_REASON = "Processing failed repeatedly; the item was given up"
-QUEUE_FAILED_REASON = "The item could not be queued for processing"
+
+Outcome = ItemStatus | None | Exception  # where an item ended (None: no such item), or why it could not advance
 
 
-# ------------------------------------------------------------------------------------ accept
-def batch_id_for(business_id: str, idempotency_key: str) -> str:
-    """A new batch's id: random (UUIDv7), or, for a request with an Idempotency-Key, derived from
-    it, so a retry of a request whose answer was lost finds the batch its first attempt wrote."""
-    return str(uuid.uuid5(_BATCH_IDS, f"{business_id}\n{idempotency_key}")) if idempotency_key else uuid7()
-
-
-def create_batch(business_id: str, request: BatchInvoiceRequest, *, idempotency_key: str = "") -> Batch:
-    """Validate and price every item (a 404/400 names the item, a 422's loc is under its index),
-    then write the batch and process it inline or fan it out. Nothing is written on any error.
-
-    The header is written last, so a batch with a header is whole. With an Idempotency-Key, a
-    retry after the first attempt died (between writing and queueing, or while processing
-    inline) resumes that batch instead of writing another: its pending items are processed or
-    queued again (processing is idempotent, so a duplicate message changes nothing)."""
-    items = request.items
-    lines = [pricing.requested(item.line_items) for item in items]
-    found = pricing.fetch(business_id, *lines, customers=[i.customer_id for i in items])
-    issue = today_in(found.business.timezone)
-    now = now_iso()
-    drafts = []
-    for index, item in enumerate(items):
-        try:  # each item's invoice as it will be written, priced now, as POST /invoices would
-            drafts.append(pricing.draft(found, lines[index], customer_id=item.customer_id, currency=None, issue=issue,
-                                        due_date=item.due_date, description=item.description, now=now))
-        except DomainError as error:
-            raise at_item(index, error) from None
-
-    batch_id = batch_id_for(business_id, idempotency_key)
-    fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
-    if idempotency_key and (resumed := _resume(business_id, batch_id, fingerprint)) is not None:
-        return resumed
-    sweeping = sweeping_indexes([i.customer_id for i in items]) if request.include_delayed_charges else set()
-    header = store.header_record(business_id, batch_id, total=len(items),
-                                 include_delayed_charges=request.include_delayed_charges, finalize=request.finalize,
-                                 request_sha256=fingerprint, now=now)
-    records = [store.draft_record(business_id, batch_id, index, invoice=invoice, product_ids=products,
-                                  sweep=index in sweeping) for index, (invoice, products) in enumerate(drafts)]
-    manifest = store.manifest_record(business_id, batch_id, ((draft.customer_id, draft.id) for draft, _ in drafts))
-    store.write_new([*records, manifest, header])
-    del records
-
-    queued = [QueuedItem(business_id=business_id, batch_id=batch_id, index=i, customer_id=invoice.customer_id)
-              for i, (invoice, _) in enumerate(drafts)]
-    if len(items) <= INLINE_LIMIT:
-        _process_inline(queued)
-        return store.read(business_id, batch_id)
-    if not _enqueue(queued):
-        return store.read(business_id, batch_id)  # some items failed: answer what is stored
-    results = [BatchItemResult(index=i, customer_id=invoice.customer_id, invoice_id=invoice.id, status="pending")
-               for i, (invoice, _) in enumerate(drafts)]
-    return store.batch_of(header, results)
-
-
-def _resume(business_id: str, batch_id: str, fingerprint: str) -> Batch | None:
-    """The batch an earlier attempt of this keyed request wrote, its pending items processed or
-    queued again; None if there is none. A different request under the same key is a 409."""
-    try:
-        batch, created_by = store.read_keyed(business_id, batch_id)
-    except NotFound:
-        return None
-    if created_by not in (fingerprint, None):
-        raise Conflict(f"This Idempotency-Key was already used for a different request (batch {batch_id})",
-                       code="idempotency_key_reused")
-    pending = [QueuedItem(business_id=business_id, batch_id=batch_id, index=item.index, customer_id=item.customer_id)
-               for item in batch.items if item.status == "pending"]
-    logger.info("Batch resumed by a retry with its Idempotency-Key", extra={"batch_id": batch_id,
-                                                                           "pending": len(pending)})
-    if not pending:
-        return batch
-    if batch.total <= INLINE_LIMIT:
-        _process_inline(pending)
-    else:
-        _enqueue(pending)
-    return store.read(business_id, batch_id)
-
-
-def _enqueue(items: list[QueuedItem]) -> bool:
-    """The items (all of one batch) in messages of ``ITEMS_PER_MESSAGE``; an item whose message
-    could not be sent fails now, saying so (its message may yet arrive: it then finds the item
-    failed and does nothing). False if any failed."""
-    messages = messages_of(items)
-    try:
-        queue.send_items([message.model_dump(exclude_none=True) for message in messages])
-    except queue.SendFailed as error:
-        business_id, batch_id = items[0].business_id, items[0].batch_id
-        logger.exception("Batch items could not be queued; they fail", extra={"batch_id": batch_id})
-        unsent = [entry.index for position in error.unsent for entry in messages[position].items]
-        states, _ = store.load_items(business_id, batch_id, unsent)
-        for state in states.values():
-            _give_up(state, f"{QUEUE_FAILED_REASON} ({error})")
-        return False
-    return True
-
-
-def _process_inline(items: list[QueuedItem]) -> None:
-    """Process a small batch now; an item that fails to process (not: fails with a reason) goes
-    to the queue instead, as a large batch's would, so it is retried and never lost."""
-    done = process_many(items)
-    retry = []
+def advance(items: Sequence[QueuedItem]) -> dict[QueuedItem, Outcome]:
+    """Bring each item (of any batches) to its end: its invoice created (and finalized, if the
+    batch says so), or failed with its reason. Each batch's items go together first
+    (``advance_by_batch``), then any item left alone (``advance_one``); an item that raised is
+    logged and answered as its exception (its message is to come back)."""
+    outcome: dict[QueuedItem, Outcome] = dict(advance_by_batch(items))
     for item in items:
-        if item in done:
+        if item in outcome:
             continue
         try:
-            process_item(item.business_id, item.batch_id, item.index, customer_id=item.customer_id)
-        except Exception:  # noqa: BLE001 - retried through SQS, as the worker would be
-            logger.exception("Batch item could not be processed inline; queued", extra={
-                "batch_id": item.batch_id, "index": item.index})
-            retry.append(item)
-    if retry:
-        _enqueue(retry)
+            outcome[item] = advance_one(item.business_id, item.batch_id, item.index, customer_id=item.customer_id)
+        except Exception as error:  # noqa: BLE001 - reported: the item's message comes back
+            logger.exception("Batch item could not be processed", extra={"batch_id": item.batch_id,
+                                                                        "index": item.index})
+            outcome[item] = error
+    return outcome
 
 
-def get_batch(business_id: str, batch_id: str) -> Batch:
-    return store.read(business_id, batch_id)
-
-
-# ------------------------------------------------------------------------------------ process, grouped
 @dataclass(frozen=True)
 class _Ready:
     """An item ready to be written: its invoice as it will be stored and the charges it takes."""
@@ -185,9 +74,9 @@ class _Ready:
     size: int  # bytes, roughly: what it adds to its transaction
 
 
-def process_items(business_id: str, batch_id: str, indexes: Iterable[int],
+def advance_together(business_id: str, batch_id: str, indexes: Iterable[int],
                   customers: Iterable[str | None] = ()) -> dict[int, ItemStatus | None]:
-    """Bring several items of one batch to their end together, as ``process_item`` would each:
+    """Bring several items of one batch to their end together, as ``advance_one`` would each:
     BatchGetItem reads them, their ``customers`` (as their messages name them) and the invoice
     counter (100 keys a call), and each transaction (100 actions) writes some 40 items' invoices
     (numbered already, when the batch finalizes: the counter moves in the same transaction), the
@@ -195,7 +84,7 @@ def process_items(business_id: str, batch_id: str, indexes: Iterable[int],
 
     Returns the status each item ended in (None: no such item). An item left out of the answer
     (contention outlasted the attempts, an unexpected cancellation, an item half-way from an
-    older run) is for ``process_item`` alone; whatever was written stays consistent."""
+    older run) is for ``advance_one`` alone; whatever was written stays consistent."""
     wanted = sorted(set(indexes))
     named = list(customers)
     done: dict[int, ItemStatus | None] = {}
@@ -244,9 +133,9 @@ def process_items(business_id: str, batch_id: str, indexes: Iterable[int],
     return retry.optimistic(attempt, exhausted=lambda: done)
 
 
-def process_many(items: Iterable[QueuedItem]) -> dict[QueuedItem, ItemStatus | None]:
-    """Items of any batches, each batch's together (``process_items``). A batch whose group
-    raised is logged and left out of the answer: its items are for ``process_item`` one by one
+def advance_by_batch(items: Iterable[QueuedItem]) -> dict[QueuedItem, ItemStatus | None]:
+    """Items of any batches, each batch's together (``advance_together``). A batch whose group
+    raised is logged and left out of the answer: its items are for ``advance_one`` one by one
     (whatever the group wrote stays; each item's status says what is left to do)."""
     by_batch: dict[tuple[str, str], list[QueuedItem]] = {}
     for item in items:
@@ -254,7 +143,7 @@ def process_many(items: Iterable[QueuedItem]) -> dict[QueuedItem, ItemStatus | N
     done: dict[QueuedItem, ItemStatus | None] = {}
     for (business_id, batch_id), group in by_batch.items():
         try:
-            statuses = process_items(business_id, batch_id, [m.index for m in group], [m.customer_id for m in group])
+            statuses = advance_together(business_id, batch_id, [m.index for m in group], [m.customer_id for m in group])
         except Exception:  # noqa: BLE001 - each item is tried again alone
             logger.exception("Batch items could not be processed together; trying one by one",
                              extra={"batch_id": batch_id})
@@ -273,7 +162,7 @@ def _transactions(ready: list[_Ready]) -> Iterator[list[_Ready]]:
     actions, size = SHARED_ACTIONS, 0
     for item in ready:
         needs = ITEM_ACTIONS + len(item.charges)
-        if group and (actions + needs > MAX_TRANSACTION_ACTIONS or size + item.size > _TRANSACTION_BYTES):
+        if group and (actions + needs > transactions.MAX_ACTIONS or size + item.size > _TRANSACTION_BYTES):
             yield group
             group, actions, size = [], SHARED_ACTIONS, 0
         group.append(item)
@@ -307,8 +196,7 @@ def _write(group: list[_Ready], last: int) -> int:
     return last + len(group) if finalize else last
 
 
-# ------------------------------------------------------------------------------------ process
-def process_item(business_id: str, batch_id: str, index: int, *, customer_id: str | None = None) -> ItemStatus | None:
+def advance_one(business_id: str, batch_id: str, index: int, *, customer_id: str | None = None) -> ItemStatus | None:
     """Bring one item to its end: its invoice created (and finalized, if the batch says so), or
     the item failed with its reason. Safe to run any number of times, also concurrently: a step
     already done is skipped. Raises on trouble worth a retry (throttling, contention).
@@ -425,15 +313,17 @@ def _fail(state: store.ItemState, reason: str) -> store.ItemState:
     return replace(state, status="failed")
 
 
-def give_up_item(business_id: str, batch_id: str, index: int) -> ItemStatus | None:
-    """For a message that reached the dead-letter queue: the item fails with that reason unless it
-    is done. An item whose invoice was created but could not be finalized fails too, saying so
-    (its draft invoice stays)."""
-    state = store.load_item(business_id, batch_id, index)
-    if state is None:
-        logger.warning("No such batch item; dead letter dropped", extra={"batch_id": batch_id, "index": index})
-        return None
-    return _give_up(state, DEAD_LETTER_REASON).status
+def give_up(business_id: str, batch_id: str, indexes: Iterable[int], reason: str = DEAD_LETTER_REASON
+            ) -> dict[int, ItemStatus]:
+    """The items fail with ``reason`` unless they are done (a message that reached the dead-letter
+    queue, or could not be sent). An item whose invoice was created but could not be finalized
+    fails too, saying so (its draft invoice stays). Answers the status each existing item ends in."""
+    wanted = list(indexes)
+    states, _ = store.load_items(business_id, batch_id, wanted)
+    for index in wanted:
+        if index not in states:
+            logger.warning("No such batch item; dead letter dropped", extra={"batch_id": batch_id, "index": index})
+    return {index: _give_up(state, reason).status for index, state in states.items()}
 
 
 def _give_up(state: store.ItemState, reason: str) -> store.ItemState:
