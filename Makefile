@@ -14,8 +14,8 @@ MINISTACK_VENV := .ministack-venv
 # uv itself, pinned: the one on PATH if it is this version, else this version from PyPI in .uv/.
 UV_VERSION := 0.13.9
 UV_BOOTSTRAP := .uv/bin/uv
-UV := $(shell v=$$(uv --version 2>/dev/null | cut -d' ' -f2); \
-	if [ "$$v" = "$(UV_VERSION)" ]; then command -v uv; else echo $(UV_BOOTSTRAP); fi)
+UV := $(shell v=$$(uv --version 2>/dev/null) || v=; \
+	case "$$v" in ("uv $(UV_VERSION)" | "uv $(UV_VERSION) "*) command -v uv ;; (*) echo $(UV_BOOTSTRAP) ;; esac)
 # The lock is the truth (--frozen: installs never re-resolve); Python is never downloaded.
 UV_SYNC := $(UV) sync --frozen --quiet
 export UV_PYTHON_DOWNLOADS := never
