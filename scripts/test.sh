@@ -71,6 +71,10 @@ on_dynamodb_local() {
 trap 'scripts/dynamodb-local.sh stop' EXIT
 phase "pytest on DynamoDB Local" on_dynamodb_local
 
+# The deployable artefact, deployed: sam build + sam deploy of template.yaml to MiniStack, then
+# the e2e suite against the deployed stage (scripts/deploy-check.sh; `make deploy-check` alone).
+phase "deploy check" scripts/deploy-check.sh
+
 report
 if ((${#failed[@]})); then
     echo "FAILED: ${failed[*]}"
