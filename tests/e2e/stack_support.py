@@ -23,13 +23,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from devstack import template
 
@@ -169,3 +170,26 @@ def under_test(request: pytest.FixtureRequest, tmp: Path, *extra: str) -> Iterat
         return
     with serve(tmp, *extra) as running:
         yield running
+
+
+# ------------------------------------------------------------------------------------ API calls
+def caller(stack: Stack | DeployedStack, headers: dict[str, str]) -> Callable[..., Any]:
+    """``call(method, path, body=None, status=200)``: the answer's data, after checking its status."""
+
+    def call(method: str, path: str, body: Any = None, status: int = 200) -> Any:
+        reply = requests.request(method, stack.url(path), json=body, headers=headers, timeout=60)
+        assert reply.status_code == status, f"{method} {path}: {reply.status_code} {reply.text}"
+        return reply.json().get("data") if reply.content else None
+
+    return call
+
+
+def new_customer(call: Callable[..., Any], name: str) -> str:
+    return str(call("POST", "/api/v1/customers", {"name": name, "email": f"{name.lower()}@example.com"}, 201)["id"])
+
+
+def new_owner(stack: Stack | DeployedStack, name: str) -> dict[str, str]:
+    """A business of its own (UTC), and its owner's headers."""
+    business = stack.admin("create-business", "--name", name, "--currency", "USD", "--timezone", "UTC")
+    owner = stack.admin("create-token", "--business-id", business["id"], "--role", "owner")
+    return {"Authorization": f"Bearer {owner['token']}", "x-business-id": business["id"]}

@@ -9,6 +9,7 @@ from ministack_divergences import BY_NAME, DIVERGENCES, Divergence, MiniStack, p
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.waits("the schedule probes wait out MiniStack's scheduler ticks")
 @pytest.mark.parametrize("divergence", DIVERGENCES, ids=lambda divergence: divergence.name)
 def test_a_known_divergence_still_diverges(ministack: MiniStack, divergence: Divergence) -> None:
     found = probed(ministack, divergence)

@@ -1,8 +1,8 @@
 """The paths every deployment must carry, over HTTP: who may do what (a viewer writing is 403),
 an invoice created and finalized; and, on a deployed stack, what only its AWS services do: a
-poison batch message going through the dead-letter queue to its item failed, and a recurring
-template's schedule firing the run function. (401 without a token and 404 for a business one is
-not a member of: test_local_stack.py; a 25-item batch through SQS: test_batch_local_stack.py.)"""
+poison batch message going through the dead-letter queue to its item failed. (401 without a
+token and 404 for a business one is not a member of: test_local_stack.py; a 25-item batch
+through SQS: test_batch_local_stack.py; a recurring schedule firing: test_recurring_schedule.py.)"""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from stack_support import DeployedStack, Stack, under_test
+from stack_support import DeployedStack, Stack, caller, new_customer, new_owner, under_test
 
 from invoicing.domain.batches import INLINE_LIMIT, ITEMS_PER_MESSAGE
 from invoicing.operations.batches import DEAD_LETTER_REASON
@@ -29,28 +29,6 @@ POISON_VISIBILITY_SECONDS = "2"
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack | DeployedStack]:
     with under_test(request, tmp_path_factory.mktemp("paths-stack")) as running:
         yield running
-
-
-def caller(stack: Stack | DeployedStack, headers: dict[str, str]) -> Callable[..., Any]:
-    """``call(method, path, body=None, status=200)``: the answer's data, after checking its status."""
-
-    def call(method: str, path: str, body: Any = None, status: int = 200) -> Any:
-        reply = requests.request(method, stack.url(path), json=body, headers=headers, timeout=60)
-        assert reply.status_code == status, f"{method} {path}: {reply.status_code} {reply.text}"
-        return reply.json().get("data") if reply.content else None
-
-    return call
-
-
-def new_customer(call: Callable[..., Any], name: str) -> str:
-    return str(call("POST", "/api/v1/customers", {"name": name, "email": f"{name.lower()}@example.com"}, 201)["id"])
-
-
-def new_owner(stack: Stack | DeployedStack, name: str) -> dict[str, str]:
-    """A business of its own (UTC), and its owner's headers."""
-    business = stack.admin("create-business", "--name", name, "--currency", "USD", "--timezone", "UTC")
-    owner = stack.admin("create-token", "--business-id", business["id"], "--role", "owner")
-    return {"Authorization": f"Bearer {owner['token']}", "x-business-id": business["id"]}
 
 
 def test_a_viewer_reads_but_writing_is_403(stack: Stack | DeployedStack) -> None:
@@ -132,34 +110,3 @@ def wait_for_batch(call: Callable[..., Any], batch_id: str, *, seconds: float) -
         if current["status"] != "processing" or time.monotonic() > deadline:
             return current
         time.sleep(0.5)
-
-
-@pytest.mark.deployed_stack("a schedule put now fires a minute later (the integration suite steps the local "
-                            "stack's scheduler clock instead)")
-def test_a_recurring_template_s_schedule_fires_the_run_function(stack: DeployedStack) -> None:
-    """A template starting today is due now: its EventBridge Scheduler schedule fires at(in a
-    minute), in the business's time zone, and the run function writes the occurrence's invoice."""
-    import boto3
-
-    call = caller(stack, stack.demo_headers())
-    customer = new_customer(call, "Recurring")
-    template = call("POST", "/api/v1/recurring", {
-        "name": "Monthly rent", "customer_id": customer, "frequency": "monthly",
-        "template_data": {"line_items": [{"description": "Rent", "unit_price": 120000}]}}, 201)
-    today = template["start_date"]
-    assert template["next_occurrence"] == today and template["occurrences_generated"] == 0
-    resources = stack.resources()
-    schedule = boto3.client("scheduler").get_schedule(Name=f"recurring-{template['id']}",
-                                                      GroupName=resources["RecurringScheduleGroup"])
-    assert schedule["ScheduleExpression"].startswith(f"at({today}T")
-    assert schedule["ScheduleExpressionTimezone"] == "UTC"  # see ministack_divergences: schedule_time_zone
-
-    deadline = time.monotonic() + 150
-    while not (history := call("GET", f"/api/v1/recurring/{template['id']}/history")["items"]):
-        assert time.monotonic() < deadline, "the schedule did not fire the run function"
-        time.sleep(2)
-    [invoice] = history
-    assert (invoice["customer_id"], invoice["total"], invoice["status"]) == (customer, 120000, "draft")
-    after = call("GET", f"/api/v1/recurring/{template['id']}")
-    assert after["occurrences_generated"] == 1 and after["last_generated_on"] == today
-    assert after["next_occurrence"] > today
