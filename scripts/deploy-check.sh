@@ -62,6 +62,7 @@ echo "MiniStack $(.ministack-venv/bin/python -c 'import importlib.metadata as m;
 # on loopback; prints them.
 only_loopback() {
     local pids listening
+    command -v ss >/dev/null || { echo "ss (iproute2) is needed to see what MiniStack listens on" >&2; return 1; }
     pids=$(ps -o pid= -s "$ministack_pid" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
     listening=$(ss -Hltunp | grep -E "pid=(${pids//,/|})," || true)
     echo "$listening" | awk 'NF {print "  listening: " $1 " " $5}'
