@@ -3,10 +3,11 @@ one list. Each entry says how it differs, what the deploy check does about it, a
 that shows it still differs; ``test_ministack_divergences.py`` fails on an entry whose probe
 finds MiniStack now behaves like AWS, so the list stays true (drop the entry, and its
 workaround, then). A test that cannot run on MiniStack because of an entry is marked
-``ministack_diverges(name)`` and skipped there with the entry's reason; nothing else is skipped.
+``ministack_diverges(name)`` and skipped there with the entry's reason. (The other tests skipped
+against a deployed stack need the local stack itself: marked ``local_stack``, each saying why.)
 
-Probes that need the stack as deployed (before any workaround) run first, when the session
-starts (``tests/e2e/conftest.py``), and their outcome is kept for the test.
+Probes that need the stack as deployed, before any workaround, run first, once for the run
+(``tests/e2e/conftest.py``), and their outcome is kept for the test.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from stack_support import DeployedStack
 
 from devstack import template
 
-# The override `make deploy-check` deploys with, only so that PARAMETER_OVERRIDES can be probed.
+# The override `make deploy-check` deploys with, only so that parameter_overrides can be probed.
 PROBED_TOKEN_CACHE_SECONDS = 30
 _observed: dict[str, Any] = {}  # what two probes share is observed once (the schedules, a probe function)
 
