@@ -62,8 +62,9 @@ lock: | $(UV) ## re-resolve every lock after editing a pyproject.toml, and regen
 	$(call each_lock,)
 	UV=$(UV) scripts/layer-requirements.sh
 
+# --offline: checking a lock against its pyproject.toml needs no index (nothing is re-resolved).
 lock-check: | $(UV) ## fail if a lock is stale for its pyproject.toml, or the layer's requirements for uv.lock
-	$(call each_lock,--check)
+	$(call each_lock,--check --offline)
 	UV=$(UV) scripts/layer-requirements.sh --check
 
 layer-requirements: | $(UV) ## regenerate layers/shared/requirements.txt from uv.lock
