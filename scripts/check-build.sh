@@ -11,24 +11,7 @@ RUNTIME_DIR=.lambda-runtime
 export SAM_CLI_TELEMETRY=0
 
 # sam build (no container) needs an interpreter of the functions' runtime on PATH.
-find_python312() {
-    local candidate
-    for candidate in "${PYTHON312:-}" "$(command -v python3.12 || true)" \
-        "$(PYENV_VERSION=3.12 pyenv which python3.12 2>/dev/null || true)" \
-        "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/3.12*/bin/python3.12; do
-        if [[ -n $candidate && -x $candidate ]] \
-            && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then
-            echo "$candidate"
-            return 0
-        fi
-    done
-    return 1
-}
-if ! python312=$(find_python312); then
-    echo "check-build: no Python 3.12 found (the functions' runtime is python3.12 and sam build needs it" >&2
-    echo "on PATH). Install one, or set PYTHON312=/path/to/python3.12." >&2
-    exit 1
-fi
+python312=$(scripts/python312.sh)
 export PATH="$(dirname "$python312"):$PATH"
 echo "Python 3.12: $python312"
 

@@ -37,13 +37,15 @@ report() {
     echo "  total                  $((SECONDS))s"
 }
 
-# Both venvs install in parallel; nothing else can run without them, so a failure here stops.
-phase install make --no-print-directory -j2 --output-sync=target install sam PYTHON="${PYTHON:-python3}"
+# The venvs install in parallel (uv, from the locks); nothing else can run without them, so a
+# failure here stops.
+phase install make --no-print-directory -j3 --output-sync=target install sam ministack PYTHON="${PYTHON:-python3}"
 if ((${#failed[@]})); then
     report
     exit 1
 fi
 
+phase "locks up to date" make --no-print-directory -s lock-check PYTHON="${PYTHON:-python3}"
 phase "ruff check" .venv/bin/ruff check .
 phase mypy .venv/bin/mypy
 phase cfn-lint .venv/bin/cfn-lint template.yaml
@@ -68,6 +70,10 @@ on_dynamodb_local() {
 }
 trap 'scripts/dynamodb-local.sh stop' EXIT
 phase "pytest on DynamoDB Local" on_dynamodb_local
+
+# The deployable artefact, deployed: sam build + sam deploy of template.yaml to MiniStack, then
+# the e2e suite against the deployed stage (scripts/deploy-check.sh; `make deploy-check` alone).
+phase "deploy check" scripts/deploy-check.sh
 
 report
 if ((${#failed[@]})); then

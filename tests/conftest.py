@@ -12,12 +12,15 @@ from helpers import Api, Tenant, make_tenant
 from devstack import runtime
 from devstack.emulated import FAKE_CREDENTIALS, emulated_aws
 
-os.environ.update(FAKE_CREDENTIALS)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("AWS_PROFILE", None)
-# The functions' literal environment (Powertools service, metrics namespace, ...) before any test
-# module imports the layer: Powertools reads it when Logger/Metrics are created, at import.
-runtime.apply_environment({})
+if not os.environ.get("E2E_BASE_URL"):
+    # (Against a deployed stack, tests/e2e's E2E_BASE_URL mode, boto3 keeps its own configuration:
+    # the stack's endpoint and credentials.)
+    os.environ.update(FAKE_CREDENTIALS)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.pop("AWS_PROFILE", None)
+    # The functions' literal environment (Powertools service, metrics namespace, ...) before any
+    # test module imports the layer: Powertools reads it when Logger/Metrics are created, at import.
+    runtime.apply_environment({})
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The one-command local stack, over real HTTP: ``python -m devstack serve`` in its own process,
-exercised with ``requests`` (and ``curl``, when installed) and the admin CLI, as a user would."""
+exercised with ``requests`` (and ``curl``, when installed) and the admin CLI, as a user would.
+With ``E2E_BASE_URL`` the same tests run against a deployed stack, but for those marked
+``local_stack`` (see conftest)."""
 
 # ruff: noqa: S603 - the tests run this project's own commands
 
@@ -18,7 +20,16 @@ from typing import Any
 
 import pytest
 import requests
-from stack_support import DEMO_BUSINESS, DEMO_TOKEN, STARTUP_SECONDS, Stack, free_port, launch, serve
+from stack_support import (
+    DEMO_BUSINESS,
+    DEMO_TOKEN,
+    STARTUP_SECONDS,
+    DeployedStack,
+    Stack,
+    free_port,
+    launch,
+    under_test,
+)
 
 from devstack import template
 
@@ -26,9 +37,10 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Given ``python -m devstack serve`` on a free port (its own state file), up and seeded."""
-    with serve(tmp_path_factory.mktemp("devstack")) as running:
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack | DeployedStack]:
+    """Given ``python -m devstack serve`` on a free port (its own state file), up and seeded (or
+    the deployed stack)."""
+    with under_test(request, tmp_path_factory.mktemp("devstack")) as running:
         yield running
 
 
@@ -62,6 +74,7 @@ def replay_with_requests(argv: list[str]) -> tuple[int, Any]:
     return reply.status_code, reply.json()
 
 
+@pytest.mark.local_stack("the banner `make local` prints")
 def test_the_banner_names_the_base_url_business_token_and_docs(stack):
     assert stack.base_url in stack.stdout
     assert DEMO_BUSINESS in stack.stdout and DEMO_TOKEN in stack.stdout
@@ -69,12 +82,14 @@ def test_the_banner_names_the_base_url_business_token_and_docs(stack):
     assert "invoicing-admin create-token" in stack.stdout
 
 
+@pytest.mark.local_stack("the state file of `invoicing-local serve`")
 def test_the_state_file_names_the_running_stack(stack):
     state = json.loads(stack.state_file.read_text())
     assert state["base_url"] == stack.base_url
     assert state["endpoint_url"].startswith("http://127.0.0.1:") and state["table_name"]
 
 
+@pytest.mark.local_stack("the curl `make local` prints, for its demo data")
 def test_the_printed_curl_creates_an_invoice(stack):
     argv = printed_curl(stack.stdout)
     assert argv[0] == "curl" and f"{stack.base_url}/api/v1/invoices" in argv
@@ -93,11 +108,13 @@ def test_the_printed_curl_creates_an_invoice(stack):
     assert invoice["total"] == sum(line["amount"] for line in invoice["line_items"]) > 0
 
 
+@pytest.mark.local_stack("the curl `make local` prints, for its demo data")
 def test_the_printed_curl_also_works_replayed_with_requests(stack):
     status, created = replay_with_requests(printed_curl(stack.stdout))
     assert status == 201, created
 
 
+@pytest.mark.local_stack("the local stack's demo data")
 def test_the_seeded_catalog_and_stock_are_there(stack):
     headers = stack.demo_headers()
     customers = requests.get(stack.url("/api/v1/customers"), headers=headers, timeout=30).json()["data"]["items"]
@@ -145,6 +162,7 @@ def test_a_body_that_is_not_utf8_is_a_4xx_not_a_crash(stack):
     assert 400 <= reply.status_code < 500, reply.text
 
 
+@pytest.mark.ministack_diverges("request_size")
 def test_a_body_over_10_mb_is_the_template_s_413(stack):
     status, body = template.gateway_response("REQUEST_TOO_LARGE")
     reply = requests.post(stack.url("/api/v1/customers"), data=b"x" * (10 * 1024 * 1024 + 1), timeout=60,
@@ -152,6 +170,8 @@ def test_a_body_over_10_mb_is_the_template_s_413(stack):
     assert (reply.status_code, reply.json()) == (status, json.loads(body))
 
 
+@pytest.mark.local_stack("HEAD and OPTIONS are the local front's own answers (API Gateway routes only the "
+                         "template's methods)")
 def test_head_is_a_get_without_a_body_and_options_lists_the_methods(stack):
     get = requests.get(stack.url("/api/v1/customers"), headers=stack.demo_headers(), timeout=30)
     head = requests.head(stack.url("/api/v1/customers"), headers=stack.demo_headers(), timeout=30)
@@ -170,6 +190,8 @@ def test_the_docs_are_served(stack):
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
 
+@pytest.mark.local_stack("revocation is immediate only there: deployed, API Gateway caches the authorizer's "
+                         "answer for TokenCacheSeconds")
 def test_the_admin_cli_works_against_the_running_stack_and_revocation_stops_the_token(stack):
     business = stack.admin("create-business", "--name", "E2E Bikes", "--currency", "eur",
                            "--timezone", "Europe/Berlin")
@@ -204,6 +226,7 @@ def test_the_admin_cli_rejects_bad_input_with_a_json_error(stack):
         assert json.loads(done.stderr.strip().splitlines()[-1])["error"]
 
 
+@pytest.mark.local_stack("`invoicing-local invoke` runs functions in-process against it")
 def test_invoke_runs_against_the_running_stack(stack, tmp_path):
     token = stack.admin("create-token", "--business-id", DEMO_BUSINESS, "--role", "viewer")
     event = json.loads((template.ROOT / "events" / "authorizer.json").read_text())
@@ -217,12 +240,14 @@ def test_invoke_runs_against_the_running_stack(stack, tmp_path):
     assert {s["Effect"] for s in policy["policyDocument"]["Statement"]} == {"Allow"}
 
 
+@pytest.mark.local_stack("its state file")
 def test_a_second_serve_refuses_while_the_stack_runs(stack):
     done = subprocess.run([sys.executable, "-m", "devstack", "serve", "--port", str(free_port())],
                           capture_output=True, text=True, timeout=60, env=stack.env, cwd=template.ROOT, check=False)
     assert done.returncode == 1 and "already running" in done.stderr
 
 
+@pytest.mark.local_stack("it starts one")
 def test_sigterm_stops_a_stack_cleanly_and_removes_its_state_file(tmp_path):
     process, _ = launch(tmp_path / "state.json", "--no-seed", "--port", str(free_port()))
     try:
