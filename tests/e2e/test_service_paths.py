@@ -16,8 +16,9 @@ import pytest
 import requests
 from stack_support import DeployedStack, Stack, caller, new_customer, new_owner, under_test
 
-from invoicing.domain.batches import INLINE_LIMIT, ITEMS_PER_MESSAGE
-from invoicing.operations.batches import DEAD_LETTER_REASON
+from invoicing.batches.advance import DEAD_LETTER_REASON
+from invoicing.batches.rules import INLINE_LIMIT
+from invoicing.batches.schemas import ITEMS_PER_MESSAGE
 from invoicing.storage import keys
 
 pytestmark = pytest.mark.e2e

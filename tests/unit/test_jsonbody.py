@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invoicing.domain.batches import MAX_ITEMS
+from invoicing.batches.schemas import MAX_ITEMS
 from invoicing.errors import Unprocessable
 from invoicing.http import jsonbody
 from invoicing.http.invoices import MAX_LINES
