@@ -116,18 +116,22 @@ def _business(items: int) -> tuple[Tenant, dict[str, Any], list[dict[str, Any]]]
     """A business with customers (each owing a charge and holding a credit), a variant, and a
     batch request over them; also the invoice-sized items of the raw write."""
     from invoicing.operations import customers, delayed_charges, inventory
+    from invoicing.schemas.customers import CustomerCreate
+    from invoicing.schemas.delayed_charges import DelayedChargeCreate
+    from invoicing.schemas.inventory import ProductCreate, VariantCreate
 
     tenant = create_tenant()
-    product = inventory.create_product(tenant.business_id, name="Bench product")
-    variant = inventory.create_variant(tenant.business_id, product_id=product.id, name="Bench variant", sku="BENCH-1",
-                                       unit_price=1250)
-    people = [customers.create_customer(tenant.business_id, name=f"Customer {i}", email=f"c{i}@example.com").id
+    product = inventory.create_product(tenant.business_id, ProductCreate(name="Bench product"))
+    variant = inventory.create_variant(tenant.business_id, VariantCreate(product_id=product.id, name="Bench variant",
+                                                                         sku="BENCH-1", unit_price=1250))
+    people = [customers.create_customer(tenant.business_id,
+                                        CustomerCreate(name=f"Customer {i}", email=f"c{i}@example.com")).id
               for i in range(CUSTOMERS)]
     for customer_id in people:
-        delayed_charges.create_delayed_charge(tenant.business_id, customer_id=customer_id, amount=700,
-                                              description="Extra delivery")
-        delayed_charges.create_delayed_charge(tenant.business_id, customer_id=customer_id, amount=200,
-                                              description="Goodwill credit", type="credit")
+        delayed_charges.create_delayed_charge(tenant.business_id, DelayedChargeCreate(
+            customer_id=customer_id, amount=700, description="Extra delivery"))
+        delayed_charges.create_delayed_charge(tenant.business_id, DelayedChargeCreate(
+            customer_id=customer_id, amount=200, description="Goodwill credit", type="credit"))
     due = (date.today() + timedelta(days=30)).isoformat()
     lines = [{"variant_id": variant.id, "quantity": 2}, *({"description": f"Service {j}", "unit_price": 1000 + j}
                                                           for j in range(LINES - 1))]

@@ -12,12 +12,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from invoicing.batches import accept
 from invoicing.batches.rules import INLINE_LIMIT, MAX_SWEPT_CHARGES
 from invoicing.batches.schemas import Batch, BatchInvoiceRequest
+from invoicing.domain.invoices import MAX_LINES
 from invoicing.http import idempotency
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, documented, ok
-from invoicing.http.invoices import MAX_LINES
-from invoicing.http.types import Uuid
 from invoicing.observability import logger, metrics, tracer
+from invoicing.schemas.types import Uuid
 
 app = InvoicingApi()
 

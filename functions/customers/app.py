@@ -9,56 +9,25 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field, StringConstraints
 
 from invoicing.domain.models import Customer
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.http.types import RequestBody, Uuid
 from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import customers
+from invoicing.schemas.customers import CustomerCreate, CustomerUpdate
+from invoicing.schemas.types import Uuid
 
 app = InvoicingApi()
 
-CustomerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                         Field(description="Customer's name", examples=["Jane Doe"])]
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=3, max_length=254,
-                      # one @, something on each side, a dot in the domain, no spaces
-                      pattern=r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"),
-    Field(description="Billing email address", examples=["jane@example.com"]),
-]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
-                  Field(examples=["+1 555 0100"])]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-                    Field(examples=["1 Main St, Springfield"])]
 CustomerId = Annotated[Uuid, Path(description="The customer's UUID")]
-
-
-class CustomerCreate(RequestBody):
-    name: CustomerName
-    email: Email
-    phone: Phone | None = None
-    address: Address | None = None
-
-
-class CustomerUpdate(RequestBody):
-    """Only the fields sent change. ``phone``/``address`` may be null to clear them; ``name`` and
-    ``email`` may be left out but not cleared."""
-
-    # Typed without None on purpose: an explicit null is a 422, leaving the field out keeps it.
-    name: CustomerName = None  # type: ignore[assignment]
-    email: Email = None  # type: ignore[assignment]
-    phone: Phone | None = None
-    address: Address | None = None
 
 
 @app.post("/api/v1/customers", status_code=201, responses=documented(201), summary="Create customer",
           tags=["customers"])
 def create_customer(body: Annotated[CustomerCreate, Body()]) -> Envelope[Customer]:
-    customer = customers.create_customer(app.caller.business_id, **body.model_dump())
+    customer = customers.create_customer(app.caller.business_id, body)
     metrics.add_metric(name="CustomerCreated", unit=MetricUnit.Count, value=1)
     return ok(customer, code="customer.created", message="Customer created")
 
@@ -91,7 +60,7 @@ def get_customer(customer_id: CustomerId) -> Envelope[Customer]:
          description="Partial update: fields left out keep their value; phone or address null clears it. A deleted "
                      "customer is a 404.")
 def update_customer(customer_id: CustomerId, body: Annotated[CustomerUpdate, Body()]) -> Envelope[Customer]:
-    customer = customers.update_customer(app.caller.business_id, customer_id, body.model_dump(exclude_unset=True))
+    customer = customers.update_customer(app.caller.business_id, customer_id, body)
     return ok(customer, code="customer.updated", message="Customer updated")
 
 

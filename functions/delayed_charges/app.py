@@ -9,55 +9,21 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field, StringConstraints
 
 from invoicing.domain.delayed_charges import PendingCharges
 from invoicing.domain.models import DelayedCharge, DelayedChargeStatus, DelayedChargeType
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.http.types import Currency, DateString, PositiveCents, RequestBody, Uuid
 from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import delayed_charges
+from invoicing.schemas.delayed_charges import DelayedChargeCreate, DelayedChargeUpdate
+from invoicing.schemas.types import Currency, Uuid
 
 app = InvoicingApi()
 
-ChargeType = Annotated[DelayedChargeType, Field(description="charge: added to the invoice; credit: subtracted")]
-Amount = Annotated[PositiveCents, Field(description="Cents, above zero (a credit is a positive amount too)",
-                                        examples=[2500])]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-                        Field(description="Becomes the invoice line's description", examples=["Extra delivery"])]
-ServiceDate = Annotated[DateString, Field(description="When the service was given, YYYY-MM-DD")]
-InternalNotes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000),
-                          Field(description="For the business only; never shown on an invoice")]
-ChargeCurrency = Annotated[Currency, Field(description="Default: the business's default currency")]
-CustomerIdField = Annotated[Uuid, Field(description="A customer of this business")]
 ChargeId = Annotated[Uuid, Path(description="The delayed charge's UUID")]
 CustomerId = Annotated[Uuid, Path(description="The customer's UUID")]
-
-
-class DelayedChargeCreate(RequestBody):
-    type: ChargeType = "charge"
-    customer_id: CustomerIdField
-    amount: Amount
-    description: Description
-    service_date: ServiceDate | None = None
-    internal_notes: InternalNotes | None = None
-    currency: ChargeCurrency | None = None
-
-
-class DelayedChargeUpdate(RequestBody):
-    """Only the fields sent change. ``service_date``/``internal_notes`` may be null to clear them;
-    the others may be left out but not cleared."""
-
-    # Typed without None on purpose: an explicit null is a 422, leaving the field out keeps it.
-    type: ChargeType = None  # type: ignore[assignment]
-    customer_id: CustomerIdField = None  # type: ignore[assignment]
-    amount: Amount = None  # type: ignore[assignment]
-    description: Description = None  # type: ignore[assignment]
-    service_date: ServiceDate | None = None
-    internal_notes: InternalNotes | None = None
-    currency: ChargeCurrency = None  # type: ignore[assignment]
 
 
 @app.post("/api/v1/delayed-charges", status_code=201, responses=documented(201, 404),
@@ -65,7 +31,7 @@ class DelayedChargeUpdate(RequestBody):
           description="A charge or credit, pending until an invoice of its customer (in its currency) sweeps it in. "
                       "404 if the customer is not a customer of this business.")
 def create_delayed_charge(body: Annotated[DelayedChargeCreate, Body()]) -> Envelope[DelayedCharge]:
-    charge = delayed_charges.create_delayed_charge(app.caller.business_id, **body.model_dump())
+    charge = delayed_charges.create_delayed_charge(app.caller.business_id, body)
     metrics.add_metric(name="DelayedChargeCreated", unit=MetricUnit.Count, value=1)
     return ok(charge, code="delayed_charge.created", message="Delayed charge created")
 
@@ -96,8 +62,7 @@ def list_delayed_charges(
                      "internal_notes null clears it. 409 once it is invoiced; 404 for an unknown charge or customer.")
 def update_delayed_charge(charge_id: ChargeId, body: Annotated[DelayedChargeUpdate, Body()]
                           ) -> Envelope[DelayedCharge]:
-    charge = delayed_charges.update_delayed_charge(app.caller.business_id, charge_id,
-                                                   body.model_dump(exclude_unset=True))
+    charge = delayed_charges.update_delayed_charge(app.caller.business_id, charge_id, body)
     return ok(charge, code="delayed_charge.updated", message="Delayed charge updated")
 
 

@@ -8,76 +8,24 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AfterValidator, Field, StringConstraints
 
 from invoicing.domain.models import Adjustment, Location, Product, StockLevel, Variant
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.http.types import Cents, Integer, RequestBody, Uuid
 from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import inventory
+from invoicing.schemas.inventory import AdjustmentCreate, LocationCreate, ProductCreate, VariantCreate
+from invoicing.schemas.types import Uuid
 
 app = InvoicingApi()
 
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Sku = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^\S+$"),
-    Field(description="Stock keeping unit, unique per business (case-insensitive), no spaces",
-          examples=["TSHIRT-RED-M"]),
-]
-LocationCode = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
-    Field(description="Short code of the location", examples=["WH1"]),
-]
-
-
-def _not_zero(change: int) -> int:
-    if change == 0:
-        raise ValueError("quantity_change must not be 0: send a positive number to add stock, negative to remove")
-    return change
-
-
-QuantityChange = Annotated[
-    Integer,
-    Field(ge=-(10**12), le=10**12, description="Units to add (> 0) or remove (< 0); never 0"),
-    AfterValidator(_not_zero),
-]
-
-
-class ProductCreate(RequestBody):
-    name: Annotated[Label, Field(examples=["T-shirt"])]
-    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
-
-
-class VariantCreate(RequestBody):
-    product_id: Annotated[Uuid, Field(description="The product this variant belongs to")]
-    name: Annotated[Label, Field(examples=["Red, M"])]
-    sku: Sku
-    unit_price: Annotated[Cents, Field(description="Catalog price in cents, in the business's default currency")]
-
-
-class LocationCreate(RequestBody):
-    name: Annotated[Label, Field(examples=["Main warehouse"])]
-    code: LocationCode
-    is_default: Annotated[bool, Field(description="Make this the business's default location (the business's "
-                                                  "first location always becomes the default)")] = False
-
-
-class AdjustmentCreate(RequestBody):
-    variant_id: Uuid
-    location_id: Annotated[Uuid | None, Field(description="Default: the business's default location")] = None
-    quantity_change: QuantityChange
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-                      Field(examples=["Received shipment"])]
 
 
 @app.post("/api/v1/inventory/products", status_code=201, responses=documented(201), summary="Create product",
           tags=["inventory"])
 def create_product(body: Annotated[ProductCreate, Body()]) -> Envelope[Product]:
-    product = inventory.create_product(app.caller.business_id, **body.model_dump())
+    product = inventory.create_product(app.caller.business_id, body)
     metrics.add_metric(name="ProductCreated", unit=MetricUnit.Count, value=1)
     return ok(product, code="product.created", message="Product created")
 
@@ -96,7 +44,7 @@ def list_products(limit: Limit = 50, cursor: Cursor = None, direction: Direction
           description="A sellable variant of a product. 404 if the product is unknown; 409 if the SKU is already "
                       "used in this business.")
 def create_variant(body: Annotated[VariantCreate, Body()]) -> Envelope[Variant]:
-    variant = inventory.create_variant(app.caller.business_id, **body.model_dump())
+    variant = inventory.create_variant(app.caller.business_id, body)
     metrics.add_metric(name="VariantCreated", unit=MetricUnit.Count, value=1)
     return ok(variant, code="variant.created", message="Variant created")
 
@@ -116,7 +64,7 @@ def list_variants(
 @app.post("/api/v1/inventory/locations", status_code=201, responses=documented(201, 409), summary="Create location",
           tags=["inventory"])
 def create_location(body: Annotated[LocationCreate, Body()]) -> Envelope[Location]:
-    location = inventory.create_location(app.caller.business_id, **body.model_dump())
+    location = inventory.create_location(app.caller.business_id, body)
     metrics.add_metric(name="LocationCreated", unit=MetricUnit.Count, value=1)
     return ok(location, code="location.created", message="Location created")
 
@@ -151,9 +99,7 @@ def list_levels(
           description="Add or remove stock of a variant at a location (default: the business's default location). "
                       "409 if it would take on-hand stock below zero.")
 def create_adjustment(body: Annotated[AdjustmentCreate, Body()]) -> Envelope[Adjustment]:
-    adjustment = inventory.adjust_stock(app.caller.business_id, variant_id=body.variant_id,
-                                        location_id=body.location_id, quantity_change=body.quantity_change,
-                                        reason=body.reason)
+    adjustment = inventory.adjust_stock(app.caller.business_id, body)
     metrics.add_metric(name="StockAdjusted", unit=MetricUnit.Count, value=1)
     return ok(adjustment, code="stock.adjusted", message="Stock adjusted")
 

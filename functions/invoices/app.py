@@ -14,11 +14,11 @@ from invoicing.domain.invoice_queries import parse_statuses
 from invoicing.domain.models import Invoice
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
-from invoicing.http.invoices import InvoiceCreate, InvoiceUpdate
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, page_request
-from invoicing.http.types import Uuid
 from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import invoices
+from invoicing.schemas.invoices import InvoiceCreate, InvoiceUpdate
+from invoicing.schemas.types import Uuid
 
 app = InvoicingApi()
 

@@ -48,8 +48,8 @@ def business(api: Api) -> dict[str, str]:
 
 
 def new_draft(business: dict[str, str], lines: list[dict[str, Any]] | None = None, **fields: Any) -> str:
-    from invoicing.http.invoices import InvoiceCreate
     from invoicing.operations import invoices
+    from invoicing.schemas.invoices import InvoiceCreate
 
     request = InvoiceCreate.model_validate({
         "customer_id": business["customer"], "due_date": "2030-01-31",

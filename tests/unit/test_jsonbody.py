@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from invoicing.batches.schemas import MAX_ITEMS
+from invoicing.domain.invoices import MAX_LINES
 from invoicing.errors import Unprocessable
 from invoicing.http import jsonbody
-from invoicing.http.invoices import MAX_LINES
 from invoicing.http.jsonbody import MAX_CONTAINERS, MAX_DEPTH, MAX_INT_DIGITS
 
 

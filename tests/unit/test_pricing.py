@@ -9,8 +9,8 @@ import pytest
 
 from invoicing.domain.clock import today_in
 from invoicing.errors import NotFound, Unprocessable
-from invoicing.http.invoices import LineItemRequest
 from invoicing.operations import pricing
+from invoicing.schemas.invoices import LineItemRequest
 from invoicing.storage import keys, lookup
 
 BUSINESS = "0195f1a0-0000-7000-8000-0000000000b1"

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from invoicing.http.types import Cents, DateString, Uuid
+from invoicing.schemas.types import Cents, DateString, Uuid
 
 cents = TypeAdapter(Cents)
 dates = TypeAdapter(DateString)

@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from invoicing.http.invoices import MAX_LINES, LineItemRequest
-from invoicing.http.types import DateString, RequestBody, Text, Uuid
+from invoicing.domain.invoices import MAX_LINES
+from invoicing.schemas.invoices import LineItemRequest
+from invoicing.schemas.types import DateString, RequestBody, Text, Uuid
 
 ItemStatus = Literal["pending", "created", "finalized", "failed"]
 BatchStatus = Literal["processing", "completed", "completed_with_errors"]

@@ -6,6 +6,9 @@ import os
 import time
 import uuid
 
+# The one spelling of a UUID (any version, either case) for request schemas and the authorizer.
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
 
 def uuid7(now_ms: int | None = None) -> str:
     ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms

@@ -10,6 +10,7 @@ from invoicing.domain.models import LineItem
 from invoicing.errors import BadRequest, NotFound, Unprocessable
 
 MAX_TOTAL_CENTS = 10**15
+MAX_LINES = 250  # lines of one invoice, requested or swept in
 
 
 @dataclass(frozen=True)

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
 from invoicing.domain.models import Customer
 from invoicing.errors import Conflict
+from invoicing.schemas.customers import CustomerCreate, CustomerUpdate
 from invoicing.storage import customers as store
 from invoicing.storage import retry
 from invoicing.storage.paging import Page, PageRequest
 
 
-def create_customer(business_id: str, *, name: str, email: str, phone: str | None = None,
-                    address: str | None = None) -> Customer:
+def create_customer(business_id: str, body: CustomerCreate) -> Customer:
     now = now_iso()
-    customer = Customer(id=uuid7(), business_id=business_id, name=name, email=email, phone=phone, address=address,
-                        created_at=now, updated_at=now)
+    customer = Customer(id=uuid7(), business_id=business_id, **body.model_dump(), created_at=now, updated_at=now)
     store.put_new(customer)
     return customer
 
@@ -26,9 +23,9 @@ def get_customer(business_id: str, customer_id: str) -> Customer:
     return store.get(business_id, customer_id)
 
 
-def update_customer(business_id: str, customer_id: str, changes: dict[str, Any]) -> Customer:
-    """``changes``: only the fields the client sent; ``None`` clears phone or address."""
-    allowed = {k: v for k, v in changes.items() if k in ("name", "email", "phone", "address")}
+def update_customer(business_id: str, customer_id: str, body: CustomerUpdate) -> Customer:
+    """Only the fields the client sent change; ``None`` clears phone or address."""
+    allowed = body.model_dump(exclude_unset=True)
     return retry.optimistic(
         lambda: store.update(business_id, customer_id, allowed, now_iso()),
         exhausted=Conflict(f"Customer {customer_id} is being changed by another request; retry",

@@ -6,39 +6,35 @@ Sweeping them into invoices (and releasing them) is the invoices' part: it uses
 
 from __future__ import annotations
 
-from typing import Any
-
 from invoicing.domain.clock import now_iso
 from invoicing.domain.delayed_charges import PendingCharges, pending_summary
 from invoicing.domain.ids import uuid7
 from invoicing.domain.models import Currency, DelayedCharge, DelayedChargeStatus, DelayedChargeType
 from invoicing.errors import Conflict
+from invoicing.schemas.delayed_charges import DelayedChargeCreate, DelayedChargeUpdate
 from invoicing.storage import delayed_charges as store
 from invoicing.storage import lookup, retry
 from invoicing.storage.paging import Page, PageRequest
 
-_CHANGEABLE = ("type", "customer_id", "amount", "description", "service_date", "internal_notes", "currency")
 
-
-def create_delayed_charge(business_id: str, *, customer_id: str, amount: int, description: str,
-                          type: DelayedChargeType = "charge", service_date: str | None = None,
-                          internal_notes: str | None = None, currency: Currency | None = None) -> DelayedCharge:
-    """A pending charge for a live customer of the business (else 404), in ``currency`` or the
-    business's default."""
-    found = lookup.fetch(business_id, customers=[customer_id])
-    found.require_customer(customer_id)
+def create_delayed_charge(business_id: str, body: DelayedChargeCreate) -> DelayedCharge:
+    """A pending charge for a live customer of the business (else 404), in ``body.currency`` or
+    the business's default."""
+    found = lookup.fetch(business_id, customers=[body.customer_id])
+    found.require_customer(body.customer_id)
     now = now_iso()
-    charge = DelayedCharge(id=uuid7(), business_id=business_id, customer_id=customer_id, type=type, status="pending",
-                           currency=currency or found.business.currency, amount=amount, description=description,
-                           service_date=service_date, internal_notes=internal_notes, created_at=now, updated_at=now)
+    charge = DelayedCharge(id=uuid7(), business_id=business_id, customer_id=body.customer_id, type=body.type,
+                           status="pending", currency=body.currency or found.business.currency, amount=body.amount,
+                           description=body.description, service_date=body.service_date,
+                           internal_notes=body.internal_notes, created_at=now, updated_at=now)
     store.put_new(charge)
     return charge
 
 
-def update_delayed_charge(business_id: str, charge_id: str, changes: dict[str, Any]) -> DelayedCharge:
-    """``changes``: only the fields the client sent; ``None`` clears service_date or internal_notes.
+def update_delayed_charge(business_id: str, charge_id: str, body: DelayedChargeUpdate) -> DelayedCharge:
+    """Only the fields the client sent change; ``None`` clears service_date or internal_notes.
     A new customer must be a live customer of the business (404)."""
-    allowed = {k: v for k, v in changes.items() if k in _CHANGEABLE}
+    allowed = body.model_dump(exclude_unset=True)
     if "customer_id" in allowed:
         lookup.fetch(business_id, customers=[allowed["customer_id"]]).require_customer(allowed["customer_id"])
     return retry.optimistic(lambda: store.update(business_id, charge_id, allowed, now_iso()),

@@ -6,14 +6,15 @@ from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
 from invoicing.domain.models import Adjustment, Location, Product, StockLevel, Variant
 from invoicing.errors import BadRequest, Conflict
+from invoicing.schemas.inventory import AdjustmentCreate, LocationCreate, ProductCreate, VariantCreate
 from invoicing.storage import catalog, locations, lookup, retry, stock
 from invoicing.storage.paging import Page, PageRequest
 
 
-def create_product(business_id: str, *, name: str, description: str | None = None) -> Product:
+def create_product(business_id: str, body: ProductCreate) -> Product:
     now = now_iso()
-    product = Product(id=uuid7(), business_id=business_id, name=name, description=description, created_at=now,
-                      updated_at=now)
+    product = Product(id=uuid7(), business_id=business_id, name=body.name, description=body.description,
+                      created_at=now, updated_at=now)
     catalog.put_product(product)
     return product
 
@@ -22,11 +23,11 @@ def list_products(business_id: str, request: PageRequest) -> tuple[Page, list[Pr
     return catalog.list_products(business_id, request)
 
 
-def create_variant(business_id: str, *, product_id: str, name: str, sku: str, unit_price: int) -> Variant:
+def create_variant(business_id: str, body: VariantCreate) -> Variant:
     """404 if the product is not this business's, 409 if the SKU is taken (case-insensitively)."""
     now = now_iso()
-    variant = Variant(id=uuid7(), business_id=business_id, product_id=product_id, name=name, sku=sku,
-                      unit_price=unit_price, created_at=now, updated_at=now)
+    variant = Variant(id=uuid7(), business_id=business_id, product_id=body.product_id, name=body.name, sku=body.sku,
+                      unit_price=body.unit_price, created_at=now, updated_at=now)
     catalog.put_variant(variant)
     return variant
 
@@ -38,9 +39,9 @@ def list_variants(business_id: str, request: PageRequest, *, product_id: str | N
     return catalog.list_variants(business_id, request, product_id=product_id)
 
 
-def create_location(business_id: str, *, name: str, code: str, is_default: bool = False) -> Location:
-    location = Location(id=uuid7(), business_id=business_id, name=name, code=code, is_default=is_default,
-                        created_at=now_iso())
+def create_location(business_id: str, body: LocationCreate) -> Location:
+    location = Location(id=uuid7(), business_id=business_id, name=body.name, code=body.code,
+                        is_default=body.is_default, created_at=now_iso())
     unmark_previous = [True]
 
     def attempt() -> Location:
@@ -71,9 +72,10 @@ def list_levels(business_id: str, request: PageRequest, *, variant_id: str | Non
     return stock.list_levels(business_id, request, variant_id=variant_id, location_id=location_id)
 
 
-def adjust_stock(business_id: str, *, variant_id: str, quantity_change: int, reason: str,
-                 location_id: str | None = None) -> Adjustment:
+def adjust_stock(business_id: str, body: AdjustmentCreate) -> Adjustment:
     """Add (> 0) or remove (< 0) stock at a location, the business's default when none is given."""
+    variant_id, location_id, quantity_change, reason = (body.variant_id, body.location_id, body.quantity_change,
+                                                       body.reason)
     found = lookup.fetch(business_id, variants=[variant_id], locations=[location_id] if location_id else [])
     found.require_variant(variant_id)
     if location_id is None:

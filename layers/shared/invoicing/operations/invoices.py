@@ -12,8 +12,8 @@ from invoicing.domain.invoices import check_dates, total_of
 from invoicing.domain.lifecycle import transition
 from invoicing.domain.models import Invoice
 from invoicing.errors import Conflict, NotFound, Unprocessable
-from invoicing.http.invoices import InvoiceCreate, InvoiceUpdate, LineItemRequest
 from invoicing.operations import pricing
+from invoicing.schemas.invoices import InvoiceCreate, InvoiceUpdate, LineItemRequest
 from invoicing.storage import delayed_charges, keys, lookup, retry
 from invoicing.storage import invoices as store
 from invoicing.storage.paging import Page, PageRequest

@@ -19,7 +19,7 @@ from invoicing.domain.clock import today_in
 from invoicing.domain.ids import uuid7
 from invoicing.domain.invoices import CatalogPrice, LineInput, check_dates, price_lines, total_of
 from invoicing.domain.models import Currency, Invoice, LineItem
-from invoicing.http.invoices import LineItemRequest
+from invoicing.schemas.invoices import LineItemRequest
 from invoicing.storage import lookup
 
 
