@@ -20,17 +20,12 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from invoicing.domain.ids import UUID_PATTERN
+from invoicing.http import proxy
 from invoicing.observability import logger, metrics, tracer
 from invoicing.storage.auth import authenticate
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def _header(event: APIGatewayAuthorizerRequestEvent, name: str) -> str:
-    for key, value in (event.headers or {}).items():
-        if key.lower() == name:
-            return (value or "").strip()
-    return ""
+_UUID = re.compile(UUID_PATTERN)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -38,8 +33,8 @@ def _header(event: APIGatewayAuthorizerRequestEvent, name: str) -> str:
 @metrics.log_metrics
 @event_source(data_class=APIGatewayAuthorizerRequestEvent)
 def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict[str, Any]:
-    scheme, _, secret = _header(event, "authorization").partition(" ")
-    business_id = _header(event, "x-business-id").lower()
+    scheme, _, secret = proxy.header(event.raw_event, "authorization").strip().partition(" ")
+    business_id = proxy.header(event.raw_event, "x-business-id").strip().lower()
     if scheme.lower() != "bearer" or not secret:
         metrics.add_metric(name="AuthRejected", unit=MetricUnit.Count, value=1)
         raise Exception("Unauthorized")

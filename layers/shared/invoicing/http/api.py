@@ -15,16 +15,17 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, get_args
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from invoicing.domain.models import Role
 from invoicing.errors import Unprocessable
 from invoicing.http import idempotency, jsonbody, proxy
 from invoicing.http.errors import detail, register_error_handlers, unprocessable
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-ROLES = ("owner", "admin", "member", "viewer")
+ROLES = get_args(Role)
 
 
 @dataclass(frozen=True)

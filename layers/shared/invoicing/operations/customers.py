@@ -9,7 +9,7 @@ from invoicing.errors import Conflict
 from invoicing.schemas.customers import CustomerCreate, CustomerUpdate
 from invoicing.storage import customers as store
 from invoicing.storage import retry
-from invoicing.storage.paging import Page, PageRequest
+from invoicing.storage.paging import PageRequest, QueryPage
 
 
 def create_customer(business_id: str, body: CustomerCreate) -> Customer:
@@ -36,5 +36,6 @@ def delete_customer(business_id: str, customer_id: str) -> None:
     store.soft_delete(business_id, customer_id, now_iso())
 
 
-def list_customers(business_id: str, request: PageRequest, *, search: str | None = None) -> tuple[Page, list[Customer]]:
+def list_customers(business_id: str, request: PageRequest, *, search: str | None = None
+                   ) -> tuple[QueryPage, list[Customer]]:
     return store.list_page(business_id, request, search=search.strip() or None if search else None)

@@ -14,7 +14,7 @@ from invoicing.errors import Conflict
 from invoicing.schemas.delayed_charges import DelayedChargeCreate, DelayedChargeUpdate
 from invoicing.storage import delayed_charges as store
 from invoicing.storage import lookup, retry
-from invoicing.storage.paging import Page, PageRequest
+from invoicing.storage.paging import PageRequest, QueryPage
 
 
 def create_delayed_charge(business_id: str, body: DelayedChargeCreate) -> DelayedCharge:
@@ -51,7 +51,7 @@ def _contended(charge_id: str) -> Conflict:
 
 def list_delayed_charges(business_id: str, request: PageRequest, *, customer_id: str | None = None,
                          status: DelayedChargeStatus | None = None, type: DelayedChargeType | None = None,
-                         search: str | None = None) -> tuple[Page, list[DelayedCharge]]:
+                         search: str | None = None) -> tuple[QueryPage, list[DelayedCharge]]:
     return store.list_page(business_id, request, customer_id=customer_id, status=status, type=type,
                            search=search.strip() or None if search else None)
 

@@ -8,7 +8,7 @@ from invoicing.domain.models import Adjustment, Location, Product, StockLevel, V
 from invoicing.errors import BadRequest, Conflict
 from invoicing.schemas.inventory import AdjustmentCreate, LocationCreate, ProductCreate, VariantCreate
 from invoicing.storage import catalog, locations, lookup, retry, stock
-from invoicing.storage.paging import Page, PageRequest
+from invoicing.storage.paging import PageRequest, QueryPage
 
 
 def create_product(business_id: str, body: ProductCreate) -> Product:
@@ -19,7 +19,7 @@ def create_product(business_id: str, body: ProductCreate) -> Product:
     return product
 
 
-def list_products(business_id: str, request: PageRequest) -> tuple[Page, list[Product]]:
+def list_products(business_id: str, request: PageRequest) -> tuple[QueryPage, list[Product]]:
     return catalog.list_products(business_id, request)
 
 
@@ -33,7 +33,7 @@ def create_variant(business_id: str, body: VariantCreate) -> Variant:
 
 
 def list_variants(business_id: str, request: PageRequest, *, product_id: str | None = None
-                  ) -> tuple[Page, list[Variant]]:
+                  ) -> tuple[QueryPage, list[Variant]]:
     if product_id and not catalog.product_exists(business_id, product_id):
         raise catalog.product_not_found(product_id)
     return catalog.list_variants(business_id, request, product_id=product_id)
@@ -55,12 +55,12 @@ def create_location(business_id: str, body: LocationCreate) -> Location:
                                                         code="concurrent_update"))
 
 
-def list_locations(business_id: str, request: PageRequest) -> tuple[Page, list[Location]]:
+def list_locations(business_id: str, request: PageRequest) -> tuple[QueryPage, list[Location]]:
     return locations.list_page(business_id, request)
 
 
 def list_levels(business_id: str, request: PageRequest, *, variant_id: str | None = None,
-                location_id: str | None = None) -> tuple[Page, list[StockLevel]]:
+                location_id: str | None = None) -> tuple[QueryPage, list[StockLevel]]:
     """404 for a variant or location filter that is not this business's."""
     if variant_id or location_id:
         found = lookup.fetch(business_id, variants=[variant_id] if variant_id else [],

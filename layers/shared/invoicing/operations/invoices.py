@@ -16,7 +16,7 @@ from invoicing.operations import pricing
 from invoicing.schemas.invoices import InvoiceCreate, InvoiceUpdate, LineItemRequest
 from invoicing.storage import delayed_charges, keys, lookup, retry
 from invoicing.storage import invoices as store
-from invoicing.storage.paging import Page, PageRequest
+from invoicing.storage.paging import PageRequest, QueryPage
 
 _FINALIZE_ATTEMPTS = 200  # a contended finalize has one winner a round: 50 racing ones need 50 rounds
 
@@ -53,7 +53,7 @@ def get_invoice(business_id: str, invoice_id: str) -> Invoice:
 
 def list_invoices(business_id: str, request: PageRequest, *, sort_by: str, statuses: Sequence[str],
                   invoice_id: str | None, customer_id: str | None, product_id: str | None, variant_id: str | None,
-                  search: str | None) -> tuple[Page, list[Invoice]]:
+                  search: str | None) -> tuple[QueryPage, list[Invoice]]:
     return store.list_page(business_id, request, sort_by=sort_by, invoice_id=invoice_id, customer_id=customer_id,
                            statuses=statuses, variant_id=variant_id, product_id=product_id, search=search)
 

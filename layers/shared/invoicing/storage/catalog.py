@@ -12,7 +12,7 @@ from typing import Any
 from invoicing.domain.models import Product, Variant
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
-from invoicing.storage.paging import Page, PageRequest, Partition, query_page
+from invoicing.storage.paging import PageRequest, Partition, QueryPage, query_page
 from invoicing.storage.table import get_item, put_item
 
 
@@ -29,7 +29,7 @@ def product_exists(business_id: str, product_id: str) -> bool:
     return get_item(keys.business(business_id), keys.product(product_id), consistent=False, attributes="PK") is not None
 
 
-def list_products(business_id: str, request: PageRequest) -> tuple[Page, list[Product]]:
+def list_products(business_id: str, request: PageRequest) -> tuple[QueryPage, list[Product]]:
     page = query_page(Partition.of(business_id, keys.PRODUCT), request)
     return page, [Product.model_validate(item) for item in page.items]
 
@@ -65,7 +65,7 @@ def put_variant(variant: Variant) -> None:
 
 
 def list_variants(business_id: str, request: PageRequest, *,
-                  product_id: str | None = None) -> tuple[Page, list[Variant]]:
+                  product_id: str | None = None) -> tuple[QueryPage, list[Variant]]:
     where = (Partition.on_gsi1(business_id, keys.variants_of_product(business_id, product_id), keys.VARIANT)
              if product_id else Partition.of(business_id, keys.VARIANT))
     page = query_page(where, request)

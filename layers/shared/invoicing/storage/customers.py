@@ -13,7 +13,7 @@ from invoicing.domain.clock import now_iso
 from invoicing.domain.models import Customer
 from invoicing.errors import NotFound
 from invoicing.storage import keys
-from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
+from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_page
 from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, key, put_item, serialize, table_name, value
 
@@ -98,7 +98,7 @@ def soft_delete(business_id: str, customer_id: str, now: str) -> None:
         raise not_found(customer_id) from None
 
 
-def list_page(business_id: str, request: PageRequest, *, search: str | None = None) -> tuple[Page, list[Customer]]:
+def list_page(business_id: str, request: PageRequest, *, search: str | None = None) -> tuple[QueryPage, list[Customer]]:
     """A page of the business's customers that are not deleted, optionally only those whose name or
     email contains ``search`` (case-insensitive)."""
     expression, values = _VISIBLE, {":false": value(False)}

@@ -17,7 +17,7 @@ from invoicing.domain.delayed_charges import require_pending
 from invoicing.domain.models import DelayedCharge
 from invoicing.errors import NotFound
 from invoicing.storage import keys, transactions
-from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
+from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_all, query_page
 from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, key, put_item, serialize, table_name, value
 
@@ -90,7 +90,7 @@ def delete(business_id: str, charge_id: str) -> None:
 
 
 def list_page(business_id: str, request: PageRequest, *, customer_id: str | None = None, status: str | None = None,
-              type: str | None = None, search: str | None = None) -> tuple[Page, list[DelayedCharge]]:
+              type: str | None = None, search: str | None = None) -> tuple[QueryPage, list[DelayedCharge]]:
     """A page of the business's delayed charges in creation order, optionally filtered.
 
     A customer, a status, or both are served by an index (GSI4, GSI5, GSI1: the customer's

@@ -16,7 +16,7 @@ from invoicing.domain.lifecycle import Action, allowed_from, invoice_number, tra
 from invoicing.domain.models import Invoice
 from invoicing.errors import NotFound
 from invoicing.storage import keys, lookup, stock, transactions
-from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_page
+from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_page
 from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, deserialize, get_item, key, put_item, table_name, value
 
@@ -231,7 +231,7 @@ def deliver(before: Stored, after: Invoice, moves: dict[tuple[str, str], int], n
 
 def list_page(business_id: str, request: PageRequest, *, sort_by: str, invoice_id: str | None = None,
               customer_id: str | None = None, statuses: Sequence[str] = (), variant_id: str | None = None,
-              product_id: str | None = None, search: str | None = None) -> tuple[Page, list[Invoice]]:
+              product_id: str | None = None, search: str | None = None) -> tuple[QueryPage, list[Invoice]]:
     """In creation order: the table, or the customer's or the status's own index (one Query a
     page); sorted by due date, total or number: GSI1/2/3. Other filters are applied while reading."""
     index = keys.invoices_index(business_id)

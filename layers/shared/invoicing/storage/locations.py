@@ -12,7 +12,7 @@ from __future__ import annotations
 from invoicing.domain.models import Location
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import auth, keys, transactions
-from invoicing.storage.paging import Page, PageRequest, Partition, query_page
+from invoicing.storage.paging import PageRequest, Partition, QueryPage, query_page
 from invoicing.storage.retry import LostRace
 
 
@@ -62,6 +62,6 @@ def create(location: Location, *, unmark_previous: bool = True) -> Location:
     return stored
 
 
-def list_page(business_id: str, request: PageRequest) -> tuple[Page, list[Location]]:
+def list_page(business_id: str, request: PageRequest) -> tuple[QueryPage, list[Location]]:
     page = query_page(Partition.of(business_id, keys.LOCATION), request)
     return page, [Location.model_validate(item) for item in page.items]

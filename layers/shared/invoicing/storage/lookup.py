@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from invoicing.domain.models import Business, Customer, Location, Product, Variant
 from invoicing.errors import NotFound
@@ -21,6 +21,7 @@ from invoicing.storage.table import Throttled, client, deserialize, table_name
 
 BATCH_GET_LIMIT = 100
 _RETRIES = 8
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -55,28 +56,20 @@ class Lookup:
         return self.items.get(sort_key)
 
     def require_customer(self, customer_id: str) -> Customer:
-        found = self.customer(customer_id)
-        if found is None:
-            raise NotFound(f"Customer {customer_id} not found", code="customer_not_found")
-        return found
-
-    def require_product(self, product_id: str) -> Product:
-        found = self.product(product_id)
-        if found is None:
-            raise NotFound(f"Product {product_id} not found", code="product_not_found")
-        return found
+        return _required(self.customer(customer_id), "Customer", customer_id)
 
     def require_variant(self, variant_id: str) -> Variant:
-        found = self.variant(variant_id)
-        if found is None:
-            raise NotFound(f"Variant {variant_id} not found", code="variant_not_found")
-        return found
+        return _required(self.variant(variant_id), "Variant", variant_id)
 
     def require_location(self, location_id: str) -> Location:
-        found = self.location(location_id)
-        if found is None:
-            raise NotFound(f"Location {location_id} not found", code="location_not_found")
-        return found
+        return _required(self.location(location_id), "Location", location_id)
+
+
+def _required(found: _R | None, kind: str, record_id: str) -> _R:
+    """``found``, or the 404 a request naming an unknown ``kind`` gets."""
+    if found is None:
+        raise NotFound(f"{kind} {record_id} not found", code=f"{kind.lower()}_not_found")
+    return found
 
 
 def fetch(business_id: str, *, customers: Iterable[str] = (), variants: Iterable[str] = (),

@@ -85,7 +85,9 @@ class Filter:
 
 
 @dataclass(frozen=True)
-class Page:
+class QueryPage:
+    """One DynamoDB Query's page of a list: the raw items and where the next and previous pages start."""
+
     items: list[dict[str, Any]]
     total: int | None
     limit: int
@@ -214,7 +216,7 @@ def _read(args: dict[str, Any], want: int) -> tuple[list[dict[str, Any]], dict[s
     return rows, stopped_at
 
 
-def query_page(where: Partition, request: PageRequest, filter_: Filter | None = None) -> Page:
+def query_page(where: Partition, request: PageRequest, filter_: Filter | None = None) -> QueryPage:
     """A page of ``request.limit`` matches, unless the list ends first or the read budget is spent.
 
     A page is a run of the list's key order, and its two cursors are the run's edges: reading on
@@ -246,7 +248,7 @@ def query_page(where: Partition, request: PageRequest, filter_: Filter | None = 
     if direction == "prev":
         rows.reverse()
     next_cursor, prev_cursor = (far, near) if direction == "next" else (near, far)
-    return Page(
+    return QueryPage(
         items=rows,
         total=_count(where, filter_) if request.include_total else None,
         limit=request.limit,
@@ -255,3 +257,7 @@ def query_page(where: Partition, request: PageRequest, filter_: Filter | None = 
         has_next=next_cursor is not None,
         has_prev=prev_cursor is not None,
     )
+
+
+# The recurring engine's modules still import this name; removed once they import QueryPage.
+Page = QueryPage

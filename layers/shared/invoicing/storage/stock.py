@@ -13,7 +13,7 @@ from typing import Any
 from invoicing.domain.models import Adjustment, StockLevel
 from invoicing.errors import Conflict
 from invoicing.storage import keys, transactions
-from invoicing.storage.paging import Page, PageRequest, Partition, query_page
+from invoicing.storage.paging import PageRequest, Partition, QueryPage, query_page
 from invoicing.storage.retry import LostRace
 from invoicing.storage.table import get_item
 
@@ -72,7 +72,7 @@ def adjust(business_id: str, adjustment_id: str, variant_id: str, location_id: s
 
 
 def list_levels(business_id: str, request: PageRequest, *, variant_id: str | None = None,
-                location_id: str | None = None) -> tuple[Page, list[StockLevel]]:
+                location_id: str | None = None) -> tuple[QueryPage, list[StockLevel]]:
     """Levels of one variant (everywhere), of one location (every variant), of one pair, or all."""
     if location_id and not variant_id:
         where = Partition.on_gsi1(business_id, keys.stock_at_location(business_id, location_id), keys.STOCK)
