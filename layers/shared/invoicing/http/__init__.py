@@ -1,1 +1,1 @@
-"""What every API handler shares: the resolver, the envelope, request types, error mapping."""
+"""What every API handler shares: the resolver, the envelope, error mapping, idempotency."""
