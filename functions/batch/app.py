@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.batches import accept
 from invoicing.batches.rules import INLINE_LIMIT, MAX_SWEPT_CHARGES
 from invoicing.batches.schemas import Batch, BatchInvoiceRequest
 from invoicing.domain.invoices import MAX_LINES
 from invoicing.http import idempotency
-from invoicing.http.api import InvoicingApi
+from invoicing.http.api import InvoicingApi, entry_point
 from invoicing.http.envelope import Envelope, documented, ok
-from invoicing.observability import logger, metrics, tracer
+from invoicing.observability import metrics
 from invoicing.schemas.types import Uuid
 
 app = InvoicingApi()
@@ -25,10 +23,8 @@ BatchId = Annotated[Uuid, Path(description="The batch's UUID (batch_id of the cr
 
 
 @app.post(
-    "/api/v1/invoices/batch",
-    status_code=201,
-    responses=documented(201, 404),
-    summary="Batch create invoices",
+    "/api/v1/invoices/batch", status_code=201, responses=documented(201, 404), summary="Batch create invoices",
+    tags=["invoices"], operation_id="create_batch_invoices_api_v1_invoices_batch_post",
     description="Create invoices for multiple customers in one action, optionally sweeping delayed charges.\n\n"
     "The whole request is validated before anything is written: an invalid item is a 422 whose `loc` names its "
     "index (`[\"body\", \"items\", 7, \"due_date\"]`), an unknown customer, variant or location a 404 whose detail "
@@ -45,8 +41,6 @@ BatchId = Annotated[Uuid, Path(description="The batch's UUID (batch_id of the cr
     "reason.\n\n"
     "With an `Idempotency-Key`, a retry of a request whose answer was lost (a timeout, a dropped connection) "
     "resumes the batch the first attempt accepted, whenever it comes: the same `batch_id`, never a second batch.",
-    tags=["invoices"],
-    operation_id="create_batch_invoices_api_v1_invoices_batch_post",
 )
 def create_batch(body: Annotated[BatchInvoiceRequest, Body()]) -> Envelope[Batch]:
     batch = accept.create_batch(app.caller.business_id, body,
@@ -71,8 +65,4 @@ def get_batch(batch_id: BatchId) -> Envelope[Batch]:
     return ok(batch, code="invoice_batch.retrieved", message=f"Batch {batch.status.replace('_', ' ')}")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entry_point(app, __name__)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.domain.models import Customer
-from invoicing.http.api import InvoicingApi
-from invoicing.http.envelope import Envelope, Page, documented, ok
+from invoicing.http.api import InvoicingApi, entry_point
+from invoicing.http.envelope import Envelope, Page, counted, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import customers
 from invoicing.schemas.customers import CustomerCreate, CustomerUpdate
 from invoicing.schemas.types import Uuid
@@ -28,8 +24,7 @@ CustomerId = Annotated[Uuid, Path(description="The customer's UUID")]
           tags=["customers"])
 def create_customer(body: Annotated[CustomerCreate, Body()]) -> Envelope[Customer]:
     customer = customers.create_customer(app.caller.business_id, body)
-    metrics.add_metric(name="CustomerCreated", unit=MetricUnit.Count, value=1)
-    return ok(customer, code="customer.created", message="Customer created")
+    return counted(customer, metric="CustomerCreated", code="customer.created", message="Customer created")
 
 
 @app.get("/api/v1/customers", responses=documented(200), summary="List customers", tags=["customers"],
@@ -73,8 +68,4 @@ def delete_customer(customer_id: CustomerId) -> Response[None]:
     return Response(status_code=204, body="")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entry_point(app, __name__)

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.domain.delayed_charges import PendingCharges
 from invoicing.domain.models import DelayedCharge, DelayedChargeStatus, DelayedChargeType
-from invoicing.http.api import InvoicingApi
-from invoicing.http.envelope import Envelope, Page, documented, ok
+from invoicing.http.api import InvoicingApi, entry_point
+from invoicing.http.envelope import Envelope, Page, counted, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import delayed_charges
 from invoicing.schemas.delayed_charges import DelayedChargeCreate, DelayedChargeUpdate
 from invoicing.schemas.types import Currency, Uuid
@@ -32,8 +28,8 @@ CustomerId = Annotated[Uuid, Path(description="The customer's UUID")]
                       "404 if the customer is not a customer of this business.")
 def create_delayed_charge(body: Annotated[DelayedChargeCreate, Body()]) -> Envelope[DelayedCharge]:
     charge = delayed_charges.create_delayed_charge(app.caller.business_id, body)
-    metrics.add_metric(name="DelayedChargeCreated", unit=MetricUnit.Count, value=1)
-    return ok(charge, code="delayed_charge.created", message="Delayed charge created")
+    return counted(charge, metric="DelayedChargeCreated", code="delayed_charge.created",
+                   message="Delayed charge created")
 
 
 @app.get("/api/v1/delayed-charges", responses=documented(200), summary="List delayed charges",
@@ -89,8 +85,4 @@ def pending_delayed_charges(
     return ok(summary, code="delayed_charge.pending", message="Pending delayed charges retrieved")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entry_point(app, __name__)

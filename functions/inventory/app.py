@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.domain.models import Adjustment, Location, Product, StockLevel, Variant
-from invoicing.http.api import InvoicingApi
-from invoicing.http.envelope import Envelope, Page, documented, ok
+from invoicing.http.api import InvoicingApi, entry_point
+from invoicing.http.envelope import Envelope, Page, counted, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.observability import logger, metrics, tracer
 from invoicing.operations import inventory
 from invoicing.schemas.inventory import AdjustmentCreate, LocationCreate, ProductCreate, VariantCreate
 from invoicing.schemas.types import Uuid
@@ -26,8 +22,7 @@ app = InvoicingApi()
           tags=["inventory"])
 def create_product(body: Annotated[ProductCreate, Body()]) -> Envelope[Product]:
     product = inventory.create_product(app.caller.business_id, body)
-    metrics.add_metric(name="ProductCreated", unit=MetricUnit.Count, value=1)
-    return ok(product, code="product.created", message="Product created")
+    return counted(product, metric="ProductCreated", code="product.created", message="Product created")
 
 
 @app.get("/api/v1/inventory/products", responses=documented(200), summary="List products", tags=["inventory"])
@@ -45,8 +40,7 @@ def list_products(limit: Limit = 50, cursor: Cursor = None, direction: Direction
                       "used in this business.")
 def create_variant(body: Annotated[VariantCreate, Body()]) -> Envelope[Variant]:
     variant = inventory.create_variant(app.caller.business_id, body)
-    metrics.add_metric(name="VariantCreated", unit=MetricUnit.Count, value=1)
-    return ok(variant, code="variant.created", message="Variant created")
+    return counted(variant, metric="VariantCreated", code="variant.created", message="Variant created")
 
 
 @app.get("/api/v1/inventory/products/variants", responses=documented(200, 404), summary="List variants",
@@ -65,8 +59,7 @@ def list_variants(
           tags=["inventory"])
 def create_location(body: Annotated[LocationCreate, Body()]) -> Envelope[Location]:
     location = inventory.create_location(app.caller.business_id, body)
-    metrics.add_metric(name="LocationCreated", unit=MetricUnit.Count, value=1)
-    return ok(location, code="location.created", message="Location created")
+    return counted(location, metric="LocationCreated", code="location.created", message="Location created")
 
 
 @app.get("/api/v1/inventory/locations", responses=documented(200), summary="List locations", tags=["inventory"])
@@ -100,12 +93,7 @@ def list_levels(
                       "409 if it would take on-hand stock below zero.")
 def create_adjustment(body: Annotated[AdjustmentCreate, Body()]) -> Envelope[Adjustment]:
     adjustment = inventory.adjust_stock(app.caller.business_id, body)
-    metrics.add_metric(name="StockAdjusted", unit=MetricUnit.Count, value=1)
-    return ok(adjustment, code="stock.adjusted", message="Stock adjusted")
+    return counted(adjustment, metric="StockAdjusted", code="stock.adjusted", message="Stock adjusted")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entry_point(app, __name__)

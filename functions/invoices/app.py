@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.domain.invoice_queries import parse_statuses
 from invoicing.domain.models import Invoice
-from invoicing.http.api import InvoicingApi
-from invoicing.http.envelope import Envelope, Page, documented, ok
+from invoicing.http.api import InvoicingApi, entry_point
+from invoicing.http.envelope import Envelope, Page, counted, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, page_request
-from invoicing.observability import logger, metrics, tracer
+from invoicing.observability import metrics
 from invoicing.operations import invoices
 from invoicing.schemas.invoices import InvoiceCreate, InvoiceUpdate
 from invoicing.schemas.types import Uuid
@@ -38,8 +36,7 @@ InvoiceId = Annotated[Uuid, Path(description="The invoice's UUID")]
 )
 def create_invoice(body: Annotated[InvoiceCreate, Body()]) -> Envelope[Invoice]:
     invoice = invoices.create_invoice(app.caller.business_id, body)
-    metrics.add_metric(name="InvoiceCreated", unit=MetricUnit.Count, value=1)
-    return ok(invoice, code="invoice.created", message="Invoice created")
+    return counted(invoice, metric="InvoiceCreated", code="invoice.created", message="Invoice created")
 
 
 @app.get(
@@ -118,14 +115,13 @@ def delete_invoice(invoice_id: InvoiceId) -> Response[None]:
 )
 def finalize_invoice(invoice_id: InvoiceId) -> Envelope[Invoice]:
     invoice = invoices.finalize_invoice(app.caller.business_id, invoice_id)
-    metrics.add_metric(name="InvoiceFinalized", unit=MetricUnit.Count, value=1)
-    return ok(invoice, code="invoice.finalized", message=f"Invoice {invoice.number} finalized")
+    return counted(invoice, metric="InvoiceFinalized", code="invoice.finalized",
+                   message=f"Invoice {invoice.number} finalized")
 
 
 def _void(invoice_id: str) -> Envelope[Invoice]:
     invoice = invoices.void_invoice(app.caller.business_id, invoice_id)
-    metrics.add_metric(name="InvoiceVoided", unit=MetricUnit.Count, value=1)
-    return ok(invoice, code="invoice.voided", message="Invoice voided")
+    return counted(invoice, metric="InvoiceVoided", code="invoice.voided", message="Invoice voided")
 
 
 @app.put("/api/v1/invoices/<invoice_id>/void", responses=documented(200, 409), summary="Void invoice",
@@ -166,8 +162,4 @@ def mark_delivered(
     return ok(invoice, code="invoice.delivered", message="Invoice marked delivered")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entry_point(app, __name__)

@@ -7,8 +7,17 @@ from typing import Any
 
 
 class DomainError(Exception):
+    """A refusal the API answers with ``status`` and a body carrying ``code`` (overridable per raise)."""
+
     status = 400
     code = "bad_request"
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, detail: str, *, code: str | None = None) -> None:
         super().__init__(detail)
@@ -17,31 +26,24 @@ class DomainError(Exception):
             self.code = code
 
 
-class BadRequest(DomainError):
-    status = 400
-    code = "bad_request"
+class BadRequest(DomainError, status=400, code="bad_request"):
+    pass
 
 
-class Unauthorized(DomainError):
-    status = 401
-    code = "not_authenticated"
+class Unauthorized(DomainError, status=401, code="not_authenticated"):
+    pass
 
 
-class NotFound(DomainError):
-    status = 404
-    code = "not_found"
+class NotFound(DomainError, status=404, code="not_found"):
+    pass
 
 
-class Conflict(DomainError):
-    status = 409
-    code = "conflict"
+class Conflict(DomainError, status=409, code="conflict"):
+    pass
 
 
-class Unprocessable(DomainError):
+class Unprocessable(DomainError, status=422, code="validation_error"):
     """A rule over several fields failed: answered as a FastAPI-shaped 422 at ``loc``."""
-
-    status = 422
-    code = "validation_error"
 
     def __init__(
         self,

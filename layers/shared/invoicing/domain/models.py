@@ -23,6 +23,13 @@ class Record(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
+class OwnedRecord(Record):
+    """A record of one business: its id and the business's, the first fields of every such record."""
+
+    id: str
+    business_id: str
+
+
 class Business(Record):
     id: str
     name: str
@@ -32,9 +39,7 @@ class Business(Record):
     created_at: str
 
 
-class Customer(Record):
-    id: str
-    business_id: str
+class Customer(OwnedRecord):
     name: str
     email: str
     phone: str | None = None
@@ -44,18 +49,14 @@ class Customer(Record):
     updated_at: str
 
 
-class Product(Record):
-    id: str
-    business_id: str
+class Product(OwnedRecord):
     name: str
     description: str | None = None
     created_at: str
     updated_at: str
 
 
-class Variant(Record):
-    id: str
-    business_id: str
+class Variant(OwnedRecord):
     product_id: str
     name: str
     sku: str
@@ -64,9 +65,7 @@ class Variant(Record):
     updated_at: str
 
 
-class Location(Record):
-    id: str
-    business_id: str
+class Location(OwnedRecord):
     name: str
     code: str
     is_default: bool = False
@@ -101,9 +100,7 @@ class LineItem(Record):
     delayed_charge_id: str | None = None
 
 
-class Invoice(Record):
-    id: str
-    business_id: str
+class Invoice(OwnedRecord):
     created_at: str
     updated_at: str
     status: InvoiceStatus
@@ -134,11 +131,9 @@ DelayedChargeType = Literal["charge", "credit"]
 DelayedChargeStatus = Literal["pending", "invoiced"]
 
 
-class DelayedCharge(Record):
+class DelayedCharge(OwnedRecord):
     """A charge (or credit) recorded now and swept into a later invoice of its customer."""
 
-    id: str
-    business_id: str
     customer_id: str
     type: DelayedChargeType = Field(description="charge: added to the invoice; credit: a negative line")
     status: DelayedChargeStatus
@@ -182,11 +177,9 @@ class RecurringTemplateData(Record):
     fulfillment_location_id: str | None = None
 
 
-class RecurringTemplate(Record):
+class RecurringTemplate(OwnedRecord):
     """A recurring invoice template: generates one invoice per occurrence of its schedule."""
 
-    id: str
-    business_id: str
     name: str
     recurrence_type: Literal["invoice"] = "invoice"
     customer_id: str

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, get_args
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
 
 from invoicing.domain.models import Role
 from invoicing.errors import Unprocessable
 from invoicing.http import idempotency, jsonbody, proxy
 from invoicing.http.errors import detail, register_error_handlers, unprocessable
+from invoicing.observability import logger, metrics, tracer
 
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ROLES = get_args(Role)
 
@@ -112,6 +115,20 @@ class InvoicingApi(APIGatewayRestResolver):
         found = caller_of(self.current_event.raw_event)
         assert found is not None, "resolve() answers 401 before any route runs without a caller"
         return found
+
+
+def entry_point(app: InvoicingApi, module: str) -> Handler:
+    """An API function's ``lambda_handler``: ``app`` with the request's log context, trace and
+    metrics. ``module`` is the handler module's name, which the local runtime and the route
+    contract test read off the handler to find its ``app``."""
+
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    lambda_handler.__module__ = module
+    traced = tracer.capture_lambda_handler(metrics.log_metrics(lambda_handler))
+    return logger.inject_lambda_context(traced, correlation_id_path=correlation_paths.API_GATEWAY_REST,
+                                        clear_state=True)
 
 
 def _as_proxy_response(response: Response) -> dict[str, Any]:

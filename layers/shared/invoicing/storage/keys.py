@@ -66,6 +66,7 @@ sorts first), so the whole batch is one Query; each item's priced draft invoice 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 PK, SK, GSI1PK, GSI1SK = "PK", "SK", "GSI1PK", "GSI1SK"
 GSI2PK, GSI2SK, GSI3PK, GSI3SK = "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"
@@ -76,8 +77,16 @@ INDEX_KEYS = {GSI1: (GSI1PK, GSI1SK), GSI2: (GSI2PK, GSI2SK), GSI3: (GSI3PK, GSI
               GSI4: (GSI4PK, GSI4SK), GSI5: (GSI5PK, GSI5SK)}
 
 
-def business(business_id: str) -> str:
-    return f"BIZ#{business_id}"
+def _prefixed(prefix: str) -> Callable[[str], str]:
+    """The key ``<prefix><id>`` of one kind of record: most keys are no more than that."""
+
+    def key(record_id: str) -> str:
+        return f"{prefix}{record_id}"
+
+    return key
+
+
+business = _prefixed("BIZ#")
 
 
 BUSINESS_SK = "BUSINESS"
@@ -97,20 +106,16 @@ MEMBER = "MEMBER#"
 SKU = "SKU#"
 
 
-def member(user_id: str) -> str:
-    return f"{MEMBER}{user_id}"
+member = _prefixed(MEMBER)
 
 
-def customer(customer_id: str) -> str:
-    return f"{CUSTOMER}{customer_id}"
+customer = _prefixed(CUSTOMER)
 
 
-def product(product_id: str) -> str:
-    return f"{PRODUCT}{product_id}"
+product = _prefixed(PRODUCT)
 
 
-def variant(variant_id: str) -> str:
-    return f"{VARIANT}{variant_id}"
+variant = _prefixed(VARIANT)
 
 
 def variants_of_product(business_id: str, product_id: str) -> str:
@@ -121,11 +126,11 @@ def sku(value: str) -> str:
     return f"{SKU}{value.strip().lower()}"
 
 
-def location(location_id: str) -> str:
-    return f"{LOCATION}{location_id}"
+location = _prefixed(LOCATION)
 
 
 def stock(variant_id: str, location_id: str) -> str:
+    """SK of a variant's level at one location."""
     return f"{STOCK}{variant_id}#{location_id}"
 
 
@@ -138,17 +143,13 @@ def stock_at_location(business_id: str, location_id: str) -> str:
     return f"{business(business_id)}#{LOCATION}{location_id}"
 
 
-def stock_at_location_sk(variant_id: str) -> str:
-    """GSI1SK of a level under its location."""
-    return f"{STOCK}{variant_id}"
+stock_at_location_sk = _prefixed(STOCK)  # GSI1SK of a level under its location
 
 
-def adjustment(adjustment_id: str) -> str:
-    return f"{ADJUSTMENT}{adjustment_id}"
+adjustment = _prefixed(ADJUSTMENT)
 
 
-def invoice(invoice_id: str) -> str:
-    return f"{INVOICE}{invoice_id}"
+invoice = _prefixed(INVOICE)
 
 
 INVOICE_COUNTER_SK = "COUNTER#INVOICE"
@@ -160,16 +161,11 @@ def invoices_index(business_id: str) -> str:
     return f"{business(business_id)}#INVOICES"
 
 
-def invoice_by_due_date(due_date: str, invoice_id: str) -> str:
-    return f"{due_date}#{invoice_id}"
-
-
-def invoice_by_total(total: int, invoice_id: str) -> str:
-    return f"{total + _TOTAL_OFFSET:016d}#{invoice_id}"
-
-
-def invoice_by_number(sequence: int, invoice_id: str) -> str:
-    return f"{sequence:012d}#{invoice_id}"
+def invoice_sort_keys(due_date: str, total: int, sequence: int, invoice_id: str) -> dict[str, str]:
+    """An invoice's GSI1SK, GSI2SK and GSI3SK: by due date, by total (offset, zero-padded), by
+    number (its sequence zero-padded, 0 for a draft), each ending with the id."""
+    return {GSI1SK: f"{due_date}#{invoice_id}", GSI2SK: f"{total + _TOTAL_OFFSET:016d}#{invoice_id}",
+            GSI3SK: f"{sequence:012d}#{invoice_id}"}
 
 
 def invoices_of_customer(business_id: str, customer_id: str) -> str:
@@ -186,8 +182,7 @@ def delivery_chunk(invoice_id: str, chunk: int) -> str:
     return f"DELIVERY#{invoice_id}#{chunk}"
 
 
-def delayed_charge(charge_id: str) -> str:
-    return f"{DELAYED_CHARGE}{charge_id}"
+delayed_charge = _prefixed(DELAYED_CHARGE)
 
 
 def delayed_charges_of_customer(business_id: str, customer_id: str) -> str:
@@ -206,12 +201,10 @@ def delayed_charge_by_status(status: str, charge_id: str = "") -> str:
     return f"{status}#{charge_id}"
 
 
-def user(user_id: str) -> str:
-    return f"USER#{user_id}"
+user = _prefixed("USER#")
 
 
-def token(token_hash: str) -> str:
-    return f"TOKEN#{token_hash}"
+token = _prefixed("TOKEN#")
 
 
 BATCH = "BATCH#"
@@ -224,6 +217,7 @@ def batch(batch_id: str) -> str:
 
 
 def batch_item(batch_id: str, index: int) -> str:
+    """SK of an item's status record; the index is zero-padded so that items sort in request order."""
     return f"{BATCH}{batch_id}#ITEM#{index:05d}"
 
 
@@ -253,8 +247,7 @@ def recurring_due_partitions() -> list[str]:
     return [f"{RECURRING_DUE}#{n}" for n in range(RECURRING_DUE_SHARDS)]
 
 
-def recurring(template_id: str) -> str:
-    return f"{RECURRING}{template_id}"
+recurring = _prefixed(RECURRING)
 
 
 def recurring_templates(business_id: str) -> str:
