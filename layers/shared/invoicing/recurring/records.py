@@ -24,7 +24,7 @@ from typing import Any
 
 from invoicing.domain.models import RecurringTemplate
 from invoicing.errors import NotFound
-from invoicing.storage import keys, transactions
+from invoicing.storage import keys, lookup, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
 from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, put_item, table_name, value
@@ -118,6 +118,15 @@ def get(business_id: str, template_id: str) -> RecurringTemplate:
     if item is None:
         raise not_found(template_id)
     return of_item(item)
+
+
+def get_in_zone(business_id: str, template_id: str) -> tuple[RecurringTemplate, str]:
+    """The template and its business's time zone, in one BatchGetItem."""
+    found = lookup.fetch(business_id, also=[keys.recurring(template_id)])
+    item = found.raw(keys.recurring(template_id))
+    if item is None:
+        raise not_found(template_id)
+    return of_item(item), found.business.timezone
 
 
 def put_new(template: RecurringTemplate) -> None:
