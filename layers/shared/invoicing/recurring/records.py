@@ -187,8 +187,7 @@ def due_through(day: str) -> list[Due]:
         for item in query_all({
             "TableName": table_name(), "IndexName": keys.GSI2,
             "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK < :bound",
-            # "<day>#~" sorts after every "<day>#<business>#<id>" (ids are lower-case hex and dashes).
-            "ExpressionAttributeValues": {":pk": value(partition), ":bound": value(f"{day}#~")},
+            "ExpressionAttributeValues": {":pk": value(partition), ":bound": value(keys.recurring_due_through(day))},
             "ProjectionExpression": "business_id, id, next_occurrence, template_id, occurrence",
         }):
             if "template_id" in item:  # a pending finalize

@@ -65,7 +65,7 @@ def _finalize(template: RecurringTemplate, pending: store.Pending) -> Invoice | 
         return None
     try:
         return invoice_operations.finalize(business_id, invoice_id, now_iso(),
-                                      also=[store.clear_pending_action(business_id, template_id, invoice_id)])
+                                           also=[store.clear_pending_action(business_id, template_id, invoice_id)])
     except transactions.Cancelled:
         return None  # the pending finalize is gone: another run finished it
     except (NotFound, Conflict) as error:
@@ -144,8 +144,8 @@ def run_due(business_id: str, template_id: str, today: date | None = None) -> Ru
         generated = template.occurrences_generated + 1
         following = recurrence.next_occurrence(rule_of(template), occurrence, generated)
         after = with_next(template, iso(following), occurrences_generated=generated,
-                           last_generated_on=occurrence.isoformat(), version=template.version + 1,
-                           updated_at=now_iso())
+                          last_generated_on=occurrence.isoformat(), version=template.version + 1,
+                          updated_at=now_iso())
         try:
             invoice = _generate(template, occurrence, after)
         except transactions.Cancelled:
