@@ -31,8 +31,9 @@ FAKE_CREDENTIALS = {
 
 def reset_clients() -> None:
     """Forget cached settings and clients, so the next call builds them for the current backend."""
+    from invoicing.recurring import schedule as scheduler
     from invoicing.settings import settings
-    from invoicing.storage import queue, scheduler
+    from invoicing.storage import queue
     from invoicing.storage.table import client
 
     settings.cache_clear()

@@ -137,8 +137,9 @@ def running_state(port: int | None = None) -> State | None:
 
 def reset_clients() -> None:
     """Forget cached settings and boto3 clients so the next call reads the environment afresh."""
+    from invoicing.recurring import schedule as scheduler
     from invoicing.settings import settings
-    from invoicing.storage import queue, scheduler
+    from invoicing.storage import queue
     from invoicing.storage.table import client
 
     settings.cache_clear()

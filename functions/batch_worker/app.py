@@ -1,8 +1,8 @@
 """Batch worker: advances batch items from SQS, one invoice (or one failed entry) per item.
 
-Each message carries up to ten items of one batch. ``advance`` takes the whole event's items
-(each batch's together: a read per ~30 items, a transaction per ~40); then Powertools'
-BatchProcessor reports each record: one whose item could not advance is in
+Each message carries up to ten items of one batch. ``advance`` decides over the whole event
+(each batch's items together: a read per ~30 items, a transaction per ~40); then Powertools'
+BatchProcessor reports each record as advance left it: one whose item could not advance is in
 ``batchItemFailures`` (ReportBatchItemFailures), so one bad item never fails its neighbours:
 they are done, only its message comes back (its done items then change nothing), and after the
 queue's maxReceiveCount it moves to the dead-letter queue.
@@ -26,23 +26,26 @@ from invoicing.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
+# What advance decided for each record body: its message's items and where each ended, or why
+# the body is no batch message.
+Decided = tuple[BatchMessage, list[tuple[QueuedItem, advance.Outcome]]] | ValidationError
+
 
 class ItemsFailed(RuntimeError):
     """Some items of a message could not advance (each is logged): the message is to come back."""
 
 
 @tracer.capture_method
-def report(record: SQSRecord, messages: dict[str, BatchMessage | ValidationError],
-           outcome: dict[QueuedItem, advance.Outcome]) -> None:
+def report(record: SQSRecord, outcome: dict[str, Decided]) -> None:
     """What ``advance`` did with the record's items; raises (the record is reported in
     ``batchItemFailures``) if the message is not a batch message or any of its items raised."""
-    message = messages[record.body]
-    if isinstance(message, ValidationError):
-        raise message
+    decided = outcome[record.body]
+    if isinstance(decided, ValidationError):
+        raise decided
+    message, statuses = decided
     logger.append_keys(batch_id=message.batch_id)
     failed = []
-    for item in message.queued():
-        status = outcome[item]
+    for item, status in statuses:
         if isinstance(status, Exception):
             failed.append(item.index)
         elif status is not None:
@@ -51,8 +54,8 @@ def report(record: SQSRecord, messages: dict[str, BatchMessage | ValidationError
         raise ItemsFailed(f"Batch {message.batch_id} items {failed} could not be processed")
 
 
-def _messages(event: dict[str, Any]) -> dict[str, BatchMessage | ValidationError]:
-    """Each record's body, parsed once: its message, or why it is none."""
+def decide(event: dict[str, Any]) -> dict[str, Decided]:
+    """Each record's body parsed once, and ``advance`` over all their items at once."""
     messages: dict[str, BatchMessage | ValidationError] = {}
     for record in event.get("Records", []):
         body = record.get("body", "")
@@ -60,15 +63,16 @@ def _messages(event: dict[str, Any]) -> dict[str, BatchMessage | ValidationError
             messages[body] = BatchMessage.model_validate_json(body)
         except ValidationError as error:
             messages[body] = error
-    return messages
+    ended = advance.advance([item for message in messages.values() if isinstance(message, BatchMessage)
+                             for item in message.queued()])
+    return {body: message if isinstance(message, ValidationError)
+            else (message, [(item, ended[item]) for item in message.queued()])
+            for body, message in messages.items()}
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    messages = _messages(event)
-    outcome = advance.advance([item for message in messages.values() if isinstance(message, BatchMessage)
-                               for item in message.queued()])
-    return process_partial_response(event=event, record_handler=partial(report, messages=messages, outcome=outcome),
+    return process_partial_response(event=event, record_handler=partial(report, outcome=decide(event)),
                                     processor=processor, context=context)

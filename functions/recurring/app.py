@@ -3,22 +3,22 @@ its EventBridge Scheduler schedule (the run itself is RecurringRunFunction)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
 
 from invoicing.domain.models import Invoice, RecurringStatus, RecurringTemplate
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.http.recurring import RecurringCreate, RecurringUpdate
 from invoicing.http.types import Uuid
 from invoicing.observability import logger, metrics, tracer
-from invoicing.operations import recurring
+from invoicing.recurring import templates
+from invoicing.recurring.schemas import RecurringCreate, RecurringUpdate, SkipResult
 
 app = InvoicingApi()
 
@@ -27,18 +27,11 @@ BASE = "/api/v1/recurring"
 TAGS = ["recurring"]
 
 
-class SkipResult(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-    skipped_date: str = Field(description="The occurrence that will generate no invoice")
-    next_occurrence: str | None = Field(description="The occurrence after it (null: the series is over)")
-    template: RecurringTemplate
-
-
 @app.post(BASE, status_code=201, responses=documented(201, 404), summary="Create recurring template", tags=TAGS,
           description="A standalone template (recurrence_type 'invoice'; 'bill' is a 422). Occurrences are anchored "
                       "on start_date (default today); those before today are not generated.")
 def create_template(body: Annotated[RecurringCreate, Body()]) -> Envelope[RecurringTemplate]:
-    template = recurring.create_template(app.caller.business_id, body)
+    template = templates.create_template(app.caller.business_id, body)
     metrics.add_metric(name="RecurringTemplateCreated", unit=MetricUnit.Count, value=1)
     return ok(template, code="recurring.created", message="Recurring template created")
 
@@ -55,7 +48,7 @@ def list_templates(
     include_total_count: IncludeTotal = False,
     sort_by: SortByCreated = "created_at",
 ) -> Envelope[Page[RecurringTemplate]]:
-    page, items = recurring.list_templates(app.caller.business_id,
+    page, items = templates.list_templates(app.caller.business_id,
                                            page_request(limit, cursor, direction, descending, include_total_count),
                                            statuses=status or [], customer_id=customer_id)
     return ok(page.as_dict(items), code="recurring.list", message=f"{len(items)} recurring templates")
@@ -64,7 +57,7 @@ def list_templates(
 @app.get(f"{BASE}/<template_id>", responses=documented(200, 404), summary="Get recurring template", tags=TAGS,
          description="With next_occurrence (null unless active).")
 def get_template(template_id: TemplateId) -> Envelope[RecurringTemplate]:
-    return ok(recurring.get_template(app.caller.business_id, template_id), code="recurring.retrieved",
+    return ok(templates.get_template(app.caller.business_id, template_id), code="recurring.retrieved",
               message="Recurring template retrieved")
 
 
@@ -73,45 +66,39 @@ def get_template(template_id: TemplateId) -> Envelope[RecurringTemplate]:
                                 "(from today on). 409 once canceled.")
 def update_template(template_id: TemplateId, body: Annotated[RecurringUpdate, Body()]
                     ) -> Envelope[RecurringTemplate]:
-    template = recurring.update_template(app.caller.business_id, template_id, body)
+    template = templates.update_template(app.caller.business_id, template_id, body)
     return ok(template, code="recurring.updated", message="Recurring template updated")
 
 
-@app.post(f"{BASE}/<template_id>/pause", responses=documented(200, 404, 409), summary="Pause recurring template",
-          tags=TAGS, description="active -> paused: occurrences while paused generate nothing.")
-def pause_template(template_id: TemplateId) -> Envelope[RecurringTemplate]:
-    return ok(recurring.pause(app.caller.business_id, template_id), code="recurring.paused",
-              message="Recurring template paused")
+def _status_route(action: str, done: str, move: Callable[[str, str], RecurringTemplate], description: str) -> None:
+    """``POST /recurring/{id}/<action>``, answering the template as the move left it."""
+    def handler(template_id: TemplateId) -> Envelope[RecurringTemplate]:
+        return ok(move(app.caller.business_id, template_id), code=f"recurring.{done}",
+                  message=f"Recurring template {done}")
+
+    handler.__name__ = handler.__qualname__ = f"{action}_template"
+    app.post(f"{BASE}/<template_id>/{action}", responses=documented(200, 404, 409),
+             summary=f"{action.capitalize()} recurring template", tags=TAGS, description=description)(handler)
 
 
-@app.post(f"{BASE}/<template_id>/resume", responses=documented(200, 404, 409), summary="Resume recurring template",
-          tags=TAGS, description="paused -> active; the occurrences missed while paused are recorded as skipped.")
-def resume_template(template_id: TemplateId) -> Envelope[RecurringTemplate]:
-    return ok(recurring.resume(app.caller.business_id, template_id), code="recurring.resumed",
-              message="Recurring template resumed")
-
-
-@app.post(f"{BASE}/<template_id>/cancel", responses=documented(200, 404, 409), summary="Cancel recurring template",
-          tags=TAGS, description="active or paused -> canceled, for good.")
-def cancel_template(template_id: TemplateId) -> Envelope[RecurringTemplate]:
-    return ok(recurring.cancel(app.caller.business_id, template_id), code="recurring.canceled",
-              message="Recurring template canceled")
+_status_route("pause", "paused", templates.pause, "active -> paused: occurrences while paused generate nothing.")
+_status_route("resume", "resumed", templates.resume,
+              "paused -> active; the occurrences missed while paused are recorded as skipped.")
+_status_route("cancel", "canceled", templates.cancel, "active or paused -> canceled, for good.")
 
 
 @app.post(f"{BASE}/<template_id>/skip", responses=documented(200, 404, 409), summary="Skip the next occurrence",
           tags=TAGS, description="The next occurrence generates no invoice; answers it and the one after.")
 def skip_occurrence(template_id: TemplateId) -> Envelope[SkipResult]:
-    skipped = recurring.skip(app.caller.business_id, template_id)
-    result = SkipResult(skipped_date=skipped.skipped_date, next_occurrence=skipped.next_occurrence,
-                        template=skipped.template)
-    return ok(result, code="recurring.skipped", message=f"Occurrence {skipped.skipped_date} skipped")
+    skipped = templates.skip(app.caller.business_id, template_id)
+    return ok(skipped, code="recurring.skipped", message=f"Occurrence {skipped.skipped_date} skipped")
 
 
 @app.post(f"{BASE}/<template_id>/clone", status_code=201, responses=documented(201, 404),
           summary="Clone recurring template", tags=TAGS,
           description="A new active template with the same customer, lines and schedule.")
 def clone_template(template_id: TemplateId) -> Envelope[RecurringTemplate]:
-    return ok(recurring.clone(app.caller.business_id, template_id), code="recurring.cloned",
+    return ok(templates.clone(app.caller.business_id, template_id), code="recurring.cloned",
               message="Recurring template cloned")
 
 
@@ -126,7 +113,7 @@ def template_history(
     descending: Descending = True,
     include_total_count: IncludeTotal = False,
 ) -> Envelope[Page[Invoice]]:
-    page, invoices = recurring.history(app.caller.business_id, template_id,
+    page, invoices = templates.history(app.caller.business_id, template_id,
                                        page_request(limit, cursor, direction, descending, include_total_count))
     return ok(page.as_dict(invoices), code="recurring.history", message=f"{len(invoices)} invoices")
 

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from invoicing.observability import logger, metrics, tracer
-from invoicing.operations import recurring
+from invoicing.recurring import runs
 
 
 class ScheduledRun(BaseModel):
@@ -27,7 +27,7 @@ class ScheduledRun(BaseModel):
     catch_up: bool = False
 
 
-def _summary(result: recurring.RunResult) -> dict[str, Any]:
+def _summary(result: runs.RunResult) -> dict[str, Any]:
     return {"template_id": result.template_id, "generated": [i.id for i in result.generated],
             "finalized": [i.id for i in result.finalized], "status": result.status,
             "next_occurrence": result.next_occurrence}
@@ -39,10 +39,10 @@ def _summary(result: recurring.RunResult) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run = ScheduledRun.model_validate(event)
     if run.catch_up:
-        results = recurring.run_catch_up()
+        results = runs.run_catch_up()
     elif run.business_id and run.template_id:
         logger.append_keys(business_id=run.business_id, template_id=run.template_id)
-        results = [recurring.run_due(run.business_id, run.template_id)]
+        results = [runs.run_due(run.business_id, run.template_id)]
     else:
         raise ValueError("expected {'business_id', 'template_id'} or {'catch_up': true}")
     generated = sum(len(r.generated) for r in results)

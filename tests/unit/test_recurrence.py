@@ -10,7 +10,7 @@ from itertools import islice, pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invoicing.domain.recurrence import FREQUENCIES, Rule, check, due, next_occurrence, nth, occurrences
+from invoicing.recurring.recurrence import FREQUENCIES, Rule, check, due, next_occurrence, nth, occurrences
 
 dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31))
 frequencies = st.sampled_from(FREQUENCIES)

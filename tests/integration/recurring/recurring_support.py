@@ -35,10 +35,11 @@ class Calendar:
 
 def make_calendar(monkeypatch: pytest.MonkeyPatch, tenant: Tenant) -> Calendar:
     """The recurring operations' today, steppable: starts at ``START``."""
-    from invoicing.operations import recurring
+    from invoicing.recurring import runs, templates
 
     cal = Calendar(START, tenant.timezone)
-    monkeypatch.setattr(recurring, "today_in", lambda timezone, now=None: cal.today)
+    for module in (templates, runs):
+        monkeypatch.setattr(module, "today_in", lambda timezone, now=None: cal.today)
     return cal
 
 

@@ -22,7 +22,7 @@ from recurring_support import (
     template_body,
 )
 
-from invoicing.storage import scheduler
+from invoicing.recurring import schedule as scheduler
 
 MISSING = "0195f1a0-0000-7000-8000-00000000dead"
 

@@ -27,8 +27,8 @@ from recurring_support import (
 
 from devstack import runtime
 from devstack.scheduler_clock import SchedulerClock
-from invoicing.operations import recurring
-from invoicing.storage import scheduler
+from invoicing.recurring import runs as recurring
+from invoicing.recurring import schedule as scheduler
 
 FEB_28 = date(2031, 2, 28)
 

@@ -23,8 +23,9 @@ from recurring_support import (
 from bench import aws_calls
 from devstack import runtime, template
 from devstack.scheduler_clock import SchedulerClock
-from invoicing.operations import recurring
-from invoicing.storage import keys, scheduler
+from invoicing.recurring import runs as recurring
+from invoicing.recurring import schedule as scheduler
+from invoicing.storage import keys
 from invoicing.storage.table import client, key, table_name
 
 EVENTS = template.ROOT / "events"

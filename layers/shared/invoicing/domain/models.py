@@ -6,14 +6,15 @@ function imports most of these (through storage) but a request uses one or two.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from invoicing.domain.recurrence import Frequency
-
 Currency = Literal["USD", "CAD", "AUD", "EUR", "GBP"]
 Role = Literal["owner", "admin", "member", "viewer"]
+# The one spelling of the frequencies: the stored record and the request body use this type.
+Frequency = Literal["daily", "weekly", "biweekly", "monthly", "quarterly", "annually"]
+FREQUENCIES: tuple[Frequency, ...] = get_args(Frequency)
 InvoiceStatus = Literal["draft", "open", "partially_paid", "manual_paid", "stripe_paid", "void", "uncollectible"]
 
 

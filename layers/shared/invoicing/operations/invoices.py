@@ -38,7 +38,7 @@ def create_invoice(business_id: str, request: InvoiceCreate) -> Invoice:
     if request.recurring is None:
         store.put_new(invoice, product_ids=products)
         return invoice
-    from invoicing.operations import recurring  # only here: the invoice functions' cold start skips it
+    from invoicing.recurring import templates as recurring  # only here: the invoice functions' cold start skips it
 
     made = recurring.from_invoice(invoice, request.recurring, found.business.timezone,
                                   _recurring_lines(request.line_items))
@@ -103,7 +103,7 @@ def update_invoice(business_id: str, invoice_id: str, request: InvoiceUpdate) ->
         update["recurring_template_id"] = uuid7()
     after = current.model_copy(update=update)
     if request.recurring is not None:
-        from invoicing.operations import recurring  # only here: the invoice functions' cold start skips it
+        from invoicing.recurring import templates as recurring  # only here: the invoice functions' cold start skips it
 
         made = recurring.from_invoice(after, request.recurring, found.business.timezone,
                                       _recurring_lines(request.line_items) if request.line_items is not None else None)

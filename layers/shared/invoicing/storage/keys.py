@@ -272,3 +272,9 @@ def recurring_finalize(template_id: str) -> str:
 def recurring_due(next_occurrence: str, business_id: str, template_id: str) -> str:
     """GSI2SK of an active template: ``<next occurrence>#<business>#<id>``."""
     return f"{next_occurrence}#{business_id}#{template_id}"
+
+
+def recurring_due_through(day: str) -> str:
+    """The GSI2SK bound after every ``recurring_due`` of ``day`` or earlier (ids are lower-case
+    hex and dashes, so ``~`` sorts after each of them)."""
+    return f"{day}#~"

@@ -16,10 +16,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, time, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from invoicing.observability import logger
 from invoicing.settings import settings
+
+if TYPE_CHECKING:
+    from invoicing.domain.models import RecurringTemplate
 
 FIRE_AT = time(0, 5)  # just after midnight in the business's own time zone
 RETRY_ATTEMPTS = 20
@@ -48,6 +52,18 @@ def fire_time(next_occurrence: str, timezone: str, now: datetime | None = None) 
     local_now = (now or datetime.now(zone)).astimezone(zone).replace(tzinfo=None, microsecond=0)
     wanted = datetime.combine(datetime.fromisoformat(next_occurrence).date(), FIRE_AT)
     return max(wanted, local_now + timedelta(minutes=1))
+
+
+def sync(template: RecurringTemplate, timezone: str) -> None:
+    """Make the template's schedule true to it. A failure is logged, not raised: the template is
+    already stored, and the daily catch-up runs any template whose occurrence is due."""
+    try:
+        if template.status == "active" and template.next_occurrence:
+            put_schedule(template.business_id, template.id, template.next_occurrence, timezone)
+        else:
+            delete_schedule(template.id)
+    except Exception:  # noqa: BLE001 - logged; the daily catch-up runs the template regardless
+        logger.exception("could not update the schedule of recurring template %s", template.id)
 
 
 def put_schedule(business_id: str, template_id: str, next_occurrence: str, timezone: str) -> None:

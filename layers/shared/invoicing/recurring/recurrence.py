@@ -10,14 +10,17 @@ dates in the business's own time zone (``clock.today_in``): callers pass them in
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal, get_args
+from typing import Any
 
-# The one spelling of the frequencies: the stored record and the request body use this type.
-Frequency = Literal["daily", "weekly", "biweekly", "monthly", "quarterly", "annually"]
-FREQUENCIES: tuple[Frequency, ...] = get_args(Frequency)
+from invoicing.domain.models import FREQUENCIES, Frequency, RecurringTemplate
+from invoicing.errors import Unprocessable
+
+__all__ = ["FREQUENCIES", "Frequency", "Rule", "check", "check_rule", "due", "next_from", "next_occurrence", "nth",
+           "occurrences", "rule_of", "with_next"]
+
 _DAYS: dict[str, int] = {"daily": 1, "weekly": 7, "biweekly": 14}
 _MONTHS: dict[str, int] = {"monthly": 1, "quarterly": 3, "annually": 12}
 
@@ -123,3 +126,40 @@ def check(rule: Rule) -> list[tuple[str, str]]:
     if rule.end_date is not None and rule.end_date < rule.start_date:
         problems.append(("end_date", "end_date must not be before start_date"))
     return problems
+
+
+# --------------------------------------------------------------------------- a template's series
+def rule_of(template: RecurringTemplate) -> Rule:
+    return Rule(
+        frequency=template.frequency, start_date=date.fromisoformat(template.start_date),
+        day_of_month=template.day_of_month, day_of_week=template.day_of_week,
+        end_date=date.fromisoformat(template.end_date) if template.end_date else None,
+        max_occurrences=template.max_occurrences,
+    )
+
+
+def check_rule(rule: Rule, loc: Sequence[str]) -> None:
+    for name, message in check(rule):
+        raise Unprocessable(message, loc=(*loc, name), type="value_error")
+
+
+def iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def next_from(template: RecurringTemplate, today: date) -> str | None:
+    """The first occurrence on or after ``today`` and after the last generated one."""
+    after = today - timedelta(days=1)
+    if template.last_generated_on:
+        after = max(after, date.fromisoformat(template.last_generated_on))
+    return iso(next_occurrence(rule_of(template), after, template.occurrences_generated))
+
+
+def with_next(template: RecurringTemplate, next_day: str | None, **update: Any) -> RecurringTemplate:
+    """``template`` with its next occurrence; an active one without any is completed."""
+    status = update.pop("status", template.status)
+    if status == "active" and next_day is None:
+        status = "completed"
+    if status != "active":
+        next_day = None
+    return template.model_copy(update={"next_occurrence": next_day, "status": status, **update})

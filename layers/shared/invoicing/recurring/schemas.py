@@ -1,16 +1,17 @@
-"""Request bodies of the recurring templates endpoints (API.md, "Recurring templates")."""
+"""Request bodies and answers of the recurring templates endpoints (API.md, "Recurring templates")."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from invoicing.domain import recurrence
+from invoicing.domain import models
+from invoicing.domain.models import RecurringTemplate
 from invoicing.http.invoices import MAX_LINES, LineItemRequest
 from invoicing.http.types import Currency, DateString, Integer, RequestBody, Text, Uuid
 
-Frequency = Annotated[recurrence.Frequency, Field(description="How often an invoice is generated")]
+Frequency = Annotated[models.Frequency, Field(description="How often an invoice is generated")]
 DayOfMonth = Annotated[Integer | None, Field(ge=1, le=31, description="1-31 (monthly, quarterly, annually); "
                                                                       "31 is each month's last day when shorter")]
 DayOfWeek = Annotated[Integer | None, Field(ge=0, le=6, description="0=Monday .. 6=Sunday (weekly, biweekly)")]
@@ -58,3 +59,10 @@ class RecurringUpdate(RequestBody):
     days_until_due: DaysUntilDue = None  # type: ignore[assignment]
     auto_finalize: bool = None  # type: ignore[assignment]
     template_data: TemplateData = None  # type: ignore[assignment]
+
+
+class SkipResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    skipped_date: str = Field(description="The occurrence that will generate no invoice")
+    next_occurrence: str | None = Field(description="The occurrence after it (null: the series is over)")
+    template: RecurringTemplate

@@ -24,7 +24,7 @@ from typing import Any
 
 from invoicing.domain.models import RecurringTemplate
 from invoicing.errors import NotFound
-from invoicing.storage import keys, transactions
+from invoicing.storage import keys, lookup, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
 from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, put_item, table_name, value
@@ -120,6 +120,15 @@ def get(business_id: str, template_id: str) -> RecurringTemplate:
     return of_item(item)
 
 
+def get_in_zone(business_id: str, template_id: str) -> tuple[RecurringTemplate, str]:
+    """The template and its business's time zone, in one BatchGetItem."""
+    found = lookup.fetch(business_id, also=[keys.recurring(template_id)])
+    item = found.raw(keys.recurring(template_id))
+    if item is None:
+        raise not_found(template_id)
+    return of_item(item), found.business.timezone
+
+
 def put_new(template: RecurringTemplate) -> None:
     put_item(item_of(template))
 
@@ -178,8 +187,7 @@ def due_through(day: str) -> list[Due]:
         for item in query_all({
             "TableName": table_name(), "IndexName": keys.GSI2,
             "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK < :bound",
-            # "<day>#~" sorts after every "<day>#<business>#<id>" (ids are lower-case hex and dashes).
-            "ExpressionAttributeValues": {":pk": value(partition), ":bound": value(f"{day}#~")},
+            "ExpressionAttributeValues": {":pk": value(partition), ":bound": value(keys.recurring_due_through(day))},
             "ProjectionExpression": "business_id, id, next_occurrence, template_id, occurrence",
         }):
             if "template_id" in item:  # a pending finalize
