@@ -148,18 +148,6 @@ def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict
         "Too many invoices are being finalized at once; retry", code="finalize_contended"))
 
 
-def void_invoice(business_id: str, invoice_id: str) -> Invoice:
-    return store.set_status(business_id, invoice_id, "void", now_iso())
-
-
-def mark_paid(business_id: str, invoice_id: str) -> Invoice:
-    """open or partially paid -> manual_paid: the balance is settled on the business's own date."""
-    business = lookup.fetch(business_id).business
-    invoice = store.set_status(business_id, invoice_id, "paid", now_iso(), settle=True,
-                               paid_on=today_in(business.timezone).isoformat())
-    return invoice
-
-
 def parse_delivered_on(raw: str) -> str:
     """``YYYY-MM-DD`` or an ISO datetime (its date is taken as given)."""
     try:

@@ -1,0 +1,1 @@
+"""Request and response schemas every layer may import (the records themselves are ``domain.models``)."""
