@@ -97,9 +97,11 @@ def _operations(tenant: Any) -> list[Operation]:
                   {"BatchGetItem": 1, "TransactWriteItems": 1}),
         Operation("delivered again (date only)", on(1, "PUT", "/delivered", "delivered_on=2026-11-22"),
                   {"BatchGetItem": 1, "PutItem": 1}),
-        Operation("paid (a payment of the balance)", on(1, "PUT", "/paid"), {"BatchGetItem": 1, "TransactWriteItems": 1}),
+        Operation("paid (a payment of the balance)", on(1, "PUT", "/paid"),
+                  {"BatchGetItem": 1, "TransactWriteItems": 1}),
         Operation("finalize another", on(0, "POST", "/finalize"), {"BatchGetItem": 1, "TransactWriteItems": 1}),
-        Operation("void (with the reversing entry)", on(0, "PUT", "/void"), {"BatchGetItem": 1, "TransactWriteItems": 1}),
+        Operation("void (with the reversing entry)", on(0, "PUT", "/void"),
+                  {"BatchGetItem": 1, "TransactWriteItems": 1}),
         Operation("update draft (new lines)", lambda: _handler(
             tenant, "InvoicesFunction", "PUT", f"/api/v1/invoices/{made[2]}",
             {"id": made[2], "line_items": [{"variant_id": variants[7], "quantity": 3}]}),

@@ -6,8 +6,8 @@ from typing import Literal
 
 from invoicing.errors import Conflict
 
-Action = Literal["finalize", "void", "paid", "pay", "remove_payment", "write_off", "deliver", "edit_lines", "edit_terms",
-                 "delete"]
+Action = Literal["finalize", "void", "paid", "pay", "remove_payment", "write_off", "deliver", "edit_lines",
+                 "edit_terms", "delete"]
 
 PAID = frozenset({"manual_paid", "stripe_paid"})
 FROZEN = PAID | {"void"}

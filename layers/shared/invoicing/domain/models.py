@@ -112,7 +112,7 @@ class BankTransaction(Record):
     datetime: str = Field(description="The day the bank booked it, YYYY-MM-DD")
     description: str | None = None
     reconciled: bool = False
-    allocated: int = Field(0, description="Cents that payments have taken from this transaction")
+    allocated: int = Field(default=0, description="Cents that payments have taken from this transaction")
     created_at: str
     updated_at: str
 
@@ -142,7 +142,7 @@ class Payment(Record):
     paid_on: str = Field(description="Effective payment date, YYYY-MM-DD")
     created_at: str
     updated_at: str
-    transaction: TransactionSummary | None = Field(None, description="The bank transaction (when listing)")
+    transaction: TransactionSummary | None = Field(default=None, description="The bank transaction (when listing)")
 
 
 AccountCode = Literal["1000", "1200", "2300", "4000", "4100", "6100"]
@@ -169,7 +169,7 @@ class JournalEntry(Record):
     invoice_id: str | None = None
     customer_id: str | None = None
     payment_id: str | None = None
-    reverses: str | None = Field(None, description="The entry this one reverses")
+    reverses: str | None = Field(default=None, description="The entry this one reverses")
     created_at: str
 
     @computed_field(description="Sum of the debits (= sum of the credits), cents")  # type: ignore[prop-decorator]
@@ -202,7 +202,8 @@ class Invoice(Record):
     delivered_on: str | None = None
     hosted_invoice_url: str | None = None
     paid_on: str | None = None
-    journal_entries: list[JournalEntry] = Field(default_factory=list, description="The invoice's journal entries, oldest first")
+    journal_entries: list[JournalEntry] = Field(default_factory=list,
+                                                description="The invoice's journal entries, oldest first")
     payments: list[Payment] = Field(default_factory=list, description="The invoice's payments, oldest first")
     recurring_template_id: str | None = None
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from invoicing.domain import delivery
-from invoicing.domain.clock import now_iso, today_in
+from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
 from invoicing.domain.invoices import check_dates, total_of
 from invoicing.domain.lifecycle import transition

@@ -8,8 +8,8 @@ from invoicing.domain.ids import uuid7
 from invoicing.domain.models import Invoice, JournalEntry
 from invoicing.errors import Conflict
 from invoicing.schemas.receivables import JournalEntryCreate, JournalLink
-from invoicing.storage import journal, keys, lookup, retry, transactions
 from invoicing.storage import invoices as store
+from invoicing.storage import journal, keys, lookup, retry, transactions
 from invoicing.storage.paging import Page, PageRequest
 
 

@@ -123,8 +123,8 @@ def remove_payment(business_id: str, invoice_id: str, payment_id: str) -> Paymen
                                 description=f"Payment removed from invoice {invoice.number}")
         after = ledger.with_money(invoice, payments=[p for p in invoice.payments if p.id != payment_id],
                                   entry=entry, now=now)
-        store.replace(stored, after, also=[bank.release_action(business_id, payment.transaction_id, payment.amount, now),
-                                           bank.delete_payment_action(payment), journal.put_action(entry)])
+        release = bank.release_action(business_id, payment.transaction_id, payment.amount, now)
+        store.replace(stored, after, also=[release, bank.delete_payment_action(payment), journal.put_action(entry)])
         return payment
 
     return retry.optimistic(attempt, exhausted=_contended(invoice_id))

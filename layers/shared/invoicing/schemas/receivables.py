@@ -38,8 +38,8 @@ def _not_zero(amount: int) -> int:
 class TransactionCreate(RequestBody):
     amount: Annotated[Integer, Field(ge=-MAX_CENTS, le=MAX_CENTS, description="Cents; positive = money in"),
                       AfterValidator(_not_zero)]
-    currency: Currency | None = Field(None, description="Default: the business's currency")
-    datetime: DateString | None = Field(None, description="The day the bank booked it; default today")
+    currency: Currency | None = Field(default=None, description="Default: the business's currency")
+    datetime: DateString | None = Field(default=None, description="The day the bank booked it; default today")
     description: Text | None = None
     reconciled: bool = False
 
@@ -48,7 +48,7 @@ class PaymentCreate(RequestBody):
     transaction_id: Uuid = Field(description="The bank transaction the money came in on")
     amount: PositiveCents = Field(description="Cents allocated to this invoice, at most what the transaction has "
                                   "left unallocated; more than the balance due is an overpayment (a credit)")
-    paid_on: Day | None = Field(None, description="Effective date (YYYY-MM-DD or ISO 8601); default the "
+    paid_on: Day | None = Field(default=None, description="Effective date (YYYY-MM-DD or ISO 8601); default the "
                                 "transaction's date")
 
 
@@ -60,9 +60,9 @@ class JournalLineCreate(RequestBody):
 
 
 class JournalEntryCreate(RequestBody):
-    entry_date: DateString | None = Field(None, description="Default: today in the business's time zone")
+    entry_date: DateString | None = Field(default=None, description="Default: today in the business's time zone")
     description: Annotated[str, Field(min_length=1, max_length=500)]
-    currency: Currency | None = Field(None, description="Default: the business's currency")
+    currency: Currency | None = Field(default=None, description="Default: the business's currency")
     lines: list[JournalLineCreate] = Field(min_length=2, max_length=MAX_MANUAL_LINES)
 
 

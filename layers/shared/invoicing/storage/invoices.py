@@ -15,13 +15,13 @@ from invoicing.domain import ledger
 from invoicing.domain.ids import uuid7
 from invoicing.domain.invoice_queries import search_text
 from invoicing.domain.ledger import UNPAID
-from invoicing.domain.lifecycle import Action, allowed_from, invoice_number, transition
+from invoicing.domain.lifecycle import invoice_number, transition
 from invoicing.domain.models import Invoice, JournalEntry
 from invoicing.errors import NotFound
 from invoicing.storage import journal, keys, lookup, stock, transactions
 from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
 from invoicing.storage.retry import LostRace
-from invoicing.storage.table import client, deserialize, get_item, key, put_item, table_name, value
+from invoicing.storage.table import client, get_item, put_item, table_name
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ def put_action(entry: JournalEntry) -> dict[str, Any]:
     """The action creating ``entry`` (never over an existing one)."""
     return transactions.put({
         keys.PK: keys.business(entry.business_id), keys.SK: keys.journal_entry(entry.id),
-        keys.GSI1PK: keys.journal_index(entry.business_id), keys.GSI1SK: keys.journal_by_date(entry.entry_date, entry.id),
+        keys.GSI1PK: keys.journal_index(entry.business_id),
+        keys.GSI1SK: keys.journal_by_date(entry.entry_date, entry.id),
         **_invoice_keys(entry.business_id, entry.invoice_id, entry.id),
         **entry.model_dump(),
     })
