@@ -97,9 +97,11 @@ def _operations(tenant: Any) -> list[Operation]:
                   {"BatchGetItem": 1, "TransactWriteItems": 1}),
         Operation("delivered again (date only)", on(1, "PUT", "/delivered", "delivered_on=2026-11-22"),
                   {"BatchGetItem": 1, "PutItem": 1}),
-        Operation("paid", on(1, "PUT", "/paid"), {"BatchGetItem": 1, "UpdateItem": 1}),
+        Operation("paid (a payment of the balance)", on(1, "PUT", "/paid"),
+                  {"BatchGetItem": 1, "TransactWriteItems": 1}),
         Operation("finalize another", on(0, "POST", "/finalize"), {"BatchGetItem": 1, "TransactWriteItems": 1}),
-        Operation("void", on(0, "PUT", "/void"), {"UpdateItem": 1}),
+        Operation("void (with the reversing entry)", on(0, "PUT", "/void"),
+                  {"BatchGetItem": 1, "TransactWriteItems": 1}),
         Operation("update draft (new lines)", lambda: _handler(
             tenant, "InvoicesFunction", "PUT", f"/api/v1/invoices/{made[2]}",
             {"id": made[2], "line_items": [{"variant_id": variants[7], "quantity": 3}]}),
@@ -111,6 +113,28 @@ def _operations(tenant: Any) -> list[Operation]:
         Operation("list page (total, status + search filters)", lambda: _handler(
             tenant, "InvoicesFunction", "GET", "/api/v1/invoices",
             query="sort_by=total&status=open&status=manual_paid&search=bench"), {"Query": 1, "BatchGetItem": 1}),
+        *_receivables(tenant, create([{"description": "Work", "unit_price": 5000}]), made, on),
+    ]
+
+
+def _receivables(tenant: Any, create: Callable[[], Any], made: list[str],
+                 on: Callable[..., Callable[[], Any]]) -> list[Operation]:
+    """A payment, its removal and a write-off: each one read and one transaction."""
+    txn = _post(tenant, "/api/v1/transactions", {"amount": 100_000, "description": "Bench deposit"})
+    paid: list[str] = []
+
+    def receivables(method: str, path: str, body: Any = None) -> Any:
+        return _handler(tenant, "ReceivablesFunction", method, f"/api/v1/invoices/{made[-1]}{path}", body)
+
+    one_read_one_transaction = {"BatchGetItem": 1, "TransactWriteItems": 1}
+    return [
+        Operation("create invoice to collect", create, {"BatchGetItem": 1, "PutItem": 1}),
+        Operation("finalize it (with its AR entry)", lambda: on(len(made) - 1, "POST", "/finalize")(),
+                  one_read_one_transaction),
+        Operation("payment (partial)", lambda: paid.append(receivables(
+            "POST", "/payments", {"transaction_id": txn["id"], "amount": 1000})["id"]), one_read_one_transaction),
+        Operation("delete payment", lambda: receivables("DELETE", f"/payments/{paid[0]}"), one_read_one_transaction),
+        Operation("write-off", lambda: receivables("POST", "/uncollectible"), one_read_one_transaction),
     ]
 
 

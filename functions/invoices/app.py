@@ -14,7 +14,7 @@ from invoicing.http.api import InvoicingApi, entry_point
 from invoicing.http.envelope import Envelope, Page, counted, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, page_request
 from invoicing.observability import metrics
-from invoicing.operations import invoices
+from invoicing.operations import invoices, payments
 from invoicing.schemas.invoices import InvoiceCreate, InvoiceUpdate
 from invoicing.schemas.types import Uuid
 
@@ -120,27 +120,30 @@ def finalize_invoice(invoice_id: InvoiceId) -> Envelope[Invoice]:
 
 
 def _void(invoice_id: str) -> Envelope[Invoice]:
-    invoice = invoices.void_invoice(app.caller.business_id, invoice_id)
+    invoice = payments.void(app.caller.business_id, invoice_id)
     return counted(invoice, metric="InvoiceVoided", code="invoice.voided", message="Invoice voided")
 
 
 @app.put("/api/v1/invoices/<invoice_id>/void", responses=documented(200, 409), summary="Void invoice",
-         description="open -> void.", tags=["invoices"])
+         description="open -> void, posting the entry that reverses its AR entry. An invoice with payments: 409 "
+         "until they are removed.", tags=["invoices"])
 def void_invoice(invoice_id: InvoiceId) -> Envelope[Invoice]:
     return _void(invoice_id)
 
 
 @app.post("/api/v1/invoices/<invoice_id>/void", responses=documented(200, 409), summary="Void invoice (POST)",
-          description="open -> void.", tags=["invoices"], operation_id="void_invoice_post")
+          description="open -> void, posting the entry that reverses its AR entry. An invoice with payments: 409 "
+          "until they are removed.", tags=["invoices"], operation_id="void_invoice_post")
 def void_invoice_post(invoice_id: InvoiceId) -> Envelope[Invoice]:
     return _void(invoice_id)
 
 
 @app.put("/api/v1/invoices/<invoice_id>/paid", responses=documented(200, 409), summary="Mark invoice paid",
-         description="open or partially_paid -> manual_paid; paid_on is today in the business's time zone.",
+         description="open or partially_paid -> manual_paid: records a payment of the whole balance due, from a "
+         "bank transaction recorded for it, paid_on today in the business's time zone.",
          tags=["invoices"])
 def mark_paid(invoice_id: InvoiceId) -> Envelope[Invoice]:
-    invoice = invoices.mark_paid(app.caller.business_id, invoice_id)
+    invoice = payments.pay_in_full(app.caller.business_id, invoice_id)
     return ok(invoice, code="invoice.paid", message="Invoice marked paid")
 
 

@@ -15,10 +15,10 @@ from invoicing.domain.models import Invoice, RecurringStatus, RecurringTemplate
 from invoicing.http.api import InvoicingApi
 from invoicing.http.envelope import Envelope, Page, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.http.types import Uuid
 from invoicing.observability import logger, metrics, tracer
 from invoicing.recurring import templates
 from invoicing.recurring.schemas import RecurringCreate, RecurringUpdate, SkipResult
+from invoicing.schemas.types import Uuid
 
 app = InvoicingApi()
 

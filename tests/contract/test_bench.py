@@ -16,7 +16,7 @@ def test_make_bench_prints_every_measure_and_meets_the_call_targets(capsys: pyte
     measures = {row[0].removeprefix("| ") for row in rows}
     assert all(len(row) == 4 for row in rows)  # a table, nothing else on stdout
     calls = [row for row in rows if "DynamoDB calls:" in row[1]]
-    assert len(calls) == 15 and all(row[3] == "ok |" for row in calls)
+    assert len(calls) == 20 and all(row[3] == "ok |" for row in calls)
     assert {f"cold import {fn.logical_id}" for fn in template.functions().values()} < measures
     assert f"cold import {bench.cold_start.FLOOR_NAME}" in measures
     assert {"batch of 20: API SQS calls", "batch of 20: where the end to end time goes (moto)"} < measures

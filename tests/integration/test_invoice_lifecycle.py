@@ -27,11 +27,11 @@ def created(reply: Any) -> dict[str, Any]:
     return data(reply, 201)
 
 
-def conflict(reply: Any, status: str) -> str:
+def conflict(reply: Any, status: str, code: str = "invalid_status") -> str:
     """A 409 that says which state the invoice is in."""
     assert reply.status == 409, reply.body
     body = reply.json()
-    assert body["code"] == "invalid_status", body
+    assert body["code"] == code, body
     assert f"{status} invoice" in body["detail"], body
     return str(body["detail"])
 
@@ -50,14 +50,6 @@ def viewer_of(tenant: Tenant) -> Tenant:
     user_id = auth.create_user(f"viewer@{tenant.business_id}.example")
     auth.add_member(tenant.business_id, user_id, "viewer")
     return Tenant(tenant.business_id, auth.create_token(user_id)["token"], user_id, tenant.currency, tenant.timezone)
-
-
-def force_status(business_id: str, invoice_id: str, status: str) -> None:
-    """Put an invoice into a status no endpoint reaches yet (partially_paid, uncollectible)."""
-    from invoicing.storage import invoices as store
-
-    before = store.get(business_id, invoice_id)
-    store.replace(before, before.invoice.model_copy(update={"status": status}))
 
 
 @pytest.fixture
@@ -103,9 +95,10 @@ def invoice_in(api: Api, shop: dict[str, str], status: str, **overrides: Any) ->
         invoice = data(api.put(f"{path}/void"))
     elif status == "manual_paid":
         invoice = data(api.put(f"{path}/paid"))
-    elif status in ("partially_paid", "uncollectible"):
-        force_status(api.tenant.business_id, invoice["id"], status)
-        invoice = data(api.get(path))
+    elif status in ("partially_paid", "uncollectible"):  # one cent paid; then written off
+        deposit = created(api.post("/api/v1/transactions", {"amount": 1}))
+        created(api.post(f"{path}/payments", {"transaction_id": deposit["id"], "amount": 1}))
+        invoice = data(api.post(f"{path}/uncollectible")) if status == "uncollectible" else data(api.get(path))
     assert invoice["status"] == status
     return invoice
 
@@ -403,8 +396,15 @@ def test_finalize_numbers_each_business_s_invoices_in_its_own_sequence(api: Api,
     assert (envelope["code"], envelope["data"]["status"], envelope["data"]["number"]) == (
         "invoice.finalized", "open", "INV-001")
     assert "INV-001" in envelope["message"]
+    entries = envelope["data"]["journal_entries"]
     assert envelope["data"] == {**second, "status": "open", "number": "INV-001",
-                                "updated_at": envelope["data"]["updated_at"]}
+                                "updated_at": envelope["data"]["updated_at"], "journal_entries": entries}
+    # with its AR entry: Dr Accounts Receivable / Cr Revenue for the total, dated the issue date
+    (entry,) = entries
+    assert (entry["source"], entry["entry_date"], entry["total"]) == ("invoice_finalized", second["issue_date"],
+                                                                      second["total"])
+    assert [(ln["account_name"], ln["debit"], ln["credit"]) for ln in entry["lines"]] == [
+        ("Accounts Receivable", second["total"], 0), ("Revenue", 0, second["total"])]
     assert (later["number"], their_number) == ("INV-002", "INV-001")
     assert data(api.get(f"{INVOICES}/{second['id']}")) == envelope["data"]
 
@@ -440,7 +440,16 @@ def test_an_open_invoice_is_voided_by_put_or_post(api: Api, shop: dict[str, str]
     assert reply.status == 200, reply.body
     assert reply.json()["code"] == "invoice.voided"
     voided = reply.json()["data"]
-    assert voided == {**invoice, "status": "void", "updated_at": voided["updated_at"]}
+    finalized, reversal = voided["journal_entries"]
+    assert voided == {**invoice, "status": "void", "updated_at": voided["updated_at"],
+                      "journal_entries": [finalized, reversal]}
+    # the AR entry is reversed, dated today in the business's time zone
+    assert finalized == invoice["journal_entries"][0]
+    assert (reversal["source"], reversal["reverses"], reversal["total"]) == ("invoice_voided", finalized["id"],
+                                                                             invoice["total"])
+    assert reversal["entry_date"] == datetime.now(ZoneInfo(api.tenant.timezone)).date().isoformat()
+    assert [(ln["account_name"], ln["debit"], ln["credit"]) for ln in reversal["lines"]] == [
+        ("Accounts Receivable", 0, invoice["total"]), ("Revenue", invoice["total"], 0)]
     assert data(api.get(f"{INVOICES}/{invoice['id']}")) == voided
 
 
@@ -448,7 +457,10 @@ def test_an_open_invoice_is_voided_by_put_or_post(api: Api, shop: dict[str, str]
 @pytest.mark.parametrize("status", ["draft", "void", "manual_paid"])
 def test_void_of_anything_but_open_is_409(api: Api, shop: dict[str, str], method: str, status: str) -> None:
     invoice = invoice_in(api, shop, status)
-    conflict(api.request(method, f"{INVOICES}/{invoice['id']}/void"), status)
+    detail = conflict(api.request(method, f"{INVOICES}/{invoice['id']}/void"), status,
+                      "invoice_has_payments" if invoice["payments"] else "invalid_status")
+    if invoice["payments"]:  # the sentence says what to do first
+        assert "remove them first" in detail
     assert data(api.get(f"{INVOICES}/{invoice['id']}")) == invoice
 
 
@@ -491,9 +503,16 @@ def test_paid_sets_paid_on_to_today_in_the_business_time_zone(api: Api) -> None:
 def test_open_and_partially_paid_invoices_can_be_marked_paid(api: Api, shop: dict[str, str], status: str) -> None:
     invoice = invoice_in(api, shop, status)
     paid = data(api.put(f"{INVOICES}/{invoice['id']}/paid"))
-    # the balance is settled in full
+    # the balance is settled in full, by a payment of the whole balance due, posted Dr Bank / Cr AR
+    payment = paid["payments"][-1]
+    entry = paid["journal_entries"][-1]
+    balance = invoice["balance_due"]
     assert paid == {**invoice, "status": "manual_paid", "paid_on": paid["paid_on"], "updated_at": paid["updated_at"],
-                    "total_paid": invoice["total"], "balance_due": 0}
+                    "total_paid": invoice["total"], "balance_due": 0, "payments": [*invoice["payments"], payment],
+                    "journal_entries": [*invoice["journal_entries"], entry]}
+    assert (payment["amount"], payment["paid_on"]) == (balance, paid["paid_on"])
+    assert [(ln["account_name"], ln["debit"], ln["credit"]) for ln in entry["lines"]] == [
+        ("Bank", balance, 0), ("Accounts Receivable", 0, balance)]
     assert paid["paid_on"] == datetime.now(ZoneInfo(api.tenant.timezone)).date().isoformat()
     assert data(api.get(f"{INVOICES}/{invoice['id']}")) == paid
 

@@ -110,15 +110,15 @@ def test_fifty_concurrent_finalizes_number_one_to_fifty(api: Api, business: dict
 
 @pytest.mark.parametrize("round_", ROUNDS)
 def test_void_against_paid_has_one_winner_and_one_409(business: dict[str, str], round_: int) -> None:
-    from invoicing.operations import invoices
+    from invoicing.operations import payments
 
     # Given open invoices
     targets = [new_open(business) for _ in range(4)]
     # When each is voided and marked paid at the same time
     calls: list[Callable[[], Any]] = []
     for invoice_id in targets:
-        calls += [lambda i=invoice_id: invoices.void_invoice(business["id"], i),
-                  lambda i=invoice_id: invoices.mark_paid(business["id"], i)]
+        calls += [lambda i=invoice_id: payments.void(business["id"], i),
+                  lambda i=invoice_id: payments.pay_in_full(business["id"], i)]
     results = race(calls)
     # Then for each: exactly one success, one 409 naming the winner's status, and the winner's state stored
     for n, invoice_id in enumerate(targets):

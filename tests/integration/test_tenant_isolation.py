@@ -24,7 +24,8 @@ from devstack.emulated import create_tenant, emulated_aws
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 LISTS = ["/api/v1/customers", "/api/v1/invoices", "/api/v1/delayed-charges", "/api/v1/inventory/products",
-         "/api/v1/inventory/products/variants", "/api/v1/inventory/locations", "/api/v1/inventory/levels"]
+         "/api/v1/inventory/products/variants", "/api/v1/inventory/locations", "/api/v1/inventory/levels",
+         "/api/v1/transactions", "/api/v1/journal-entries"]
 
 
 def data(reply: Any) -> Any:
@@ -34,7 +35,7 @@ def data(reply: Any) -> Any:
 
 def populate(api: Api) -> dict[str, str]:
     """A customer, a product with a variant in stock at a location, a delayed charge, a draft and
-    an open invoice."""
+    an open invoice, partly paid from a bank transaction, and a manual journal entry."""
     customer = data(api.post("/api/v1/customers", {"name": "Ada", "email": "ada@example.com"}))["id"]
     product = data(api.post("/api/v1/inventory/products", {"name": "Widget"}))["id"]
     variant = data(api.post("/api/v1/inventory/products/variants",
@@ -49,8 +50,13 @@ def populate(api: Api) -> dict[str, str]:
     draft = data(api.post("/api/v1/invoices", body))["id"]
     opened = data(api.post("/api/v1/invoices", body))["id"]
     data(api.post(f"/api/v1/invoices/{opened}/finalize"))
+    txn = data(api.post("/api/v1/transactions", {"amount": 5_000}))["id"]
+    payment = data(api.post(f"/api/v1/invoices/{opened}/payments", {"transaction_id": txn, "amount": 100}))["id"]
+    entry = data(api.post("/api/v1/journal-entries", {"description": "Deposit", "lines": [
+        {"account_code": "1000", "debit": 10}, {"account_code": "4000", "credit": 10}]}))["id"]
     return {"customer_id": customer, "product_id": product, "variant_id": variant, "location_id": location,
-            "charge_id": charge, "invoice_id": draft, "open_invoice_id": opened}
+            "charge_id": charge, "invoice_id": draft, "open_invoice_id": opened, "transaction_id": txn,
+            "payment_id": payment, "journal_entry_id": entry}
 
 
 def snapshot(api: Api) -> dict[str, Any]:
@@ -111,12 +117,23 @@ OPERATIONS: list[Op] = [
      lambda i: {"variant_id": i, "quantity_change": -1, "reason": "x"}, "variant_id"),
     ("POST", "/api/v1/invoices", lambda i: {"customer_id": "A", "due_date": "2031-01-31",
                                             "line_items": [{"variant_id": i, "quantity": 1}]}, "variant_id"),
+    ("GET", "/api/v1/transactions/{id}", lambda i: None, "transaction_id"),
+    ("POST", "/api/v1/invoices/{id}/payments", lambda i: {"transaction_id": "A", "amount": 1}, "open_invoice_id"),
+    ("POST", "/api/v1/invoices/{a_open}/payments", lambda i: {"transaction_id": i, "amount": 1}, "transaction_id"),
+    ("GET", "/api/v1/invoices/{id}/payments", lambda i: None, "open_invoice_id"),
+    ("DELETE", "/api/v1/invoices/{id}/payments/{payment}", lambda i: None, "open_invoice_id"),
+    ("DELETE", "/api/v1/invoices/{open}/payments/{id}", lambda i: None, "payment_id"),
+    ("POST", "/api/v1/invoices/{id}/uncollectible", lambda i: None, "open_invoice_id"),
+    ("POST", "/api/v1/invoices/{id}/journal-entry/link", lambda i: {"journal_entry_id": "A"}, "open_invoice_id"),
+    ("POST", "/api/v1/invoices/{a_open}/journal-entry/link", lambda i: {"journal_entry_id": i}, "journal_entry_id"),
 ]
 QUERIES = [("GET", "/api/v1/invoices", "customer_id"), ("GET", "/api/v1/invoices", "id"),
            ("GET", "/api/v1/invoices", "variant_id"), ("GET", "/api/v1/invoices", "product_id"),
            ("GET", "/api/v1/inventory/products/variants", "product_id"),
-           ("GET", "/api/v1/inventory/levels", "variant_id"), ("GET", "/api/v1/inventory/levels", "location_id")]
-QUERY_ID_KIND = {"id": "invoice_id"}
+           ("GET", "/api/v1/inventory/levels", "variant_id"), ("GET", "/api/v1/inventory/levels", "location_id"),
+           ("GET", "/api/v1/journal-entries", "invoice_id")]
+QUERY_ID_KIND = {"id": "invoice_id", ("/api/v1/journal-entries", "invoice_id"): "open_invoice_id"}
+A_OWN = {"customer_id": "customer_id", "transaction_id": "transaction_id", "journal_entry_id": "journal_entry_id"}
 
 
 def masked(reply: Any) -> tuple[int, str]:
@@ -139,9 +156,11 @@ def test_foreign_ids_are_indistinguishable_from_missing_ones(two_businesses: dic
         replies = []
         for value in (foreign, missing):
             body = body_of(value)
-            if isinstance(body, dict) and body.get("customer_id") == "A":  # A's own customer, B's variant
-                body["customer_id"] = two_businesses["ids_a"]["customer_id"]
-            path = template.format(id=value)
+            for field, kind_a in A_OWN.items():  # A's own customer (transaction, entry), B's other id
+                if isinstance(body, dict) and body.get(field) == "A":
+                    body[field] = two_businesses["ids_a"][kind_a]
+            path = template.format(id=value, a_open=two_businesses["ids_a"]["open_invoice_id"],
+                                   payment=ids["payment_id"], open=ids["open_invoice_id"])
             query = "delivered_on=2031-01-01" if path.endswith("/delivered") else ""
             replies.append(a.request(method, path, json_body=body, query=query,
                                      headers={**headers, "Idempotency-Key": f"iso-{choice}-{value}"}
@@ -150,7 +169,7 @@ def test_foreign_ids_are_indistinguishable_from_missing_ones(two_businesses: dic
         assert masked(replies[0]) == masked(replies[1]), (method, template)
     else:
         method, path, param = QUERIES[choice - len(OPERATIONS)]
-        kind = QUERY_ID_KIND.get(param, param)
+        kind = QUERY_ID_KIND.get((path, param)) or QUERY_ID_KIND.get(param, param)
         foreign = a.request(method, path, query=f"{param}={ids[kind]}", headers=headers)
         missing = a.request(method, path, query=f"{param}={missing_like(ids[kind])}", headers=headers)
         assert masked(foreign) == masked(missing), (path, param)

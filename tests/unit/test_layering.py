@@ -19,15 +19,6 @@ LEVELS = {
     "errors": -1, "settings": -1, "observability": -1,  # shared utilities every level may use
 }
 
-# Arrows back in modules another engineer is rewriting (the recurring engine, the batch worker's
-# advance); each goes when that module imports invoicing.schemas instead of the http re-exports.
-PENDING = {
-    ("invoicing.batches.advance", "invoicing.http.invoices"),
-    ("invoicing.operations.recurring", "invoicing.http.invoices"),
-    ("invoicing.operations.recurring", "invoicing.http.recurring"),
-}
-
-
 def _modules() -> Iterator[tuple[str, ast.Module]]:
     for path in sorted(PACKAGE.rglob("*.py")):
         parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
@@ -64,7 +55,7 @@ def test_every_top_level_package_of_the_layer_has_a_level() -> None:
 
 
 def test_no_import_points_back_up() -> None:
-    back = sorted(f"{name} imports {target}" for name, target in _arrows() - PENDING
+    back = sorted(f"{name} imports {target}" for name, target in _arrows()
                   if (here := _level(name)) is not None and (there := _level(target)) is not None and there > here)
     assert back == []
 
@@ -76,8 +67,3 @@ def test_schemas_sit_above_domain_and_below_storage() -> None:
                    or (name.startswith("invoicing.schemas")
                        and target.split(".")[1] in ("storage", "operations", "batches", "recurring", "http")))
     assert wrong == []
-
-
-def test_the_pending_arrows_still_exist() -> None:
-    """Once a pending module is rewritten, its entry must leave PENDING (and its re-export leave http/)."""
-    assert PENDING <= _arrows(), f"remove from PENDING: {sorted(PENDING - _arrows())}"

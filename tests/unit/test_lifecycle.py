@@ -23,6 +23,12 @@ EXPECTED = {
     ("edit_lines", "draft"): "draft",
     **{("edit_terms", s): s for s in ("draft", "open", "partially_paid", "uncollectible")},
     ("delete", "draft"): "draft",
+    # payments: the status after one follows the money (domain.ledger.status_for)
+    ("pay", "open"): "open",
+    ("pay", "partially_paid"): "partially_paid",
+    **{("remove_payment", s): s for s in ("open", "partially_paid", "manual_paid")},
+    ("write_off", "open"): "uncollectible",
+    ("write_off", "partially_paid"): "uncollectible",
 }
 
 

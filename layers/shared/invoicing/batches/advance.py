@@ -30,11 +30,10 @@ from invoicing.batches.rules import ITEM_ACTIONS, SHARED_ACTIONS, charge_line, n
 from invoicing.batches.schemas import ItemStatus, QueuedItem
 from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
-from invoicing.domain.invoices import total_of
+from invoicing.domain.invoices import MAX_LINES, total_of
 from invoicing.domain.lifecycle import invoice_number, transition
 from invoicing.domain.models import DelayedCharge, Invoice
 from invoicing.errors import Conflict, DomainError, NotFound
-from invoicing.http.invoices import MAX_LINES
 from invoicing.observability import logger
 from invoicing.operations import invoices as invoice_operations
 from invoicing.storage import delayed_charges, retry, transactions

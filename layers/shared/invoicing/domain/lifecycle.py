@@ -6,7 +6,8 @@ from typing import Literal
 
 from invoicing.errors import Conflict
 
-Action = Literal["finalize", "void", "paid", "deliver", "edit_lines", "edit_terms", "delete"]
+Action = Literal["finalize", "void", "paid", "pay", "remove_payment", "write_off", "deliver", "edit_lines",
+                 "edit_terms", "delete"]
 
 PAID = frozenset({"manual_paid", "stripe_paid"})
 FROZEN = PAID | {"void"}
@@ -16,6 +17,10 @@ TRANSITIONS: dict[Action, dict[str, str]] = {
     "finalize": {"draft": "open"},
     "void": {"open": "void"},
     "paid": {"open": "manual_paid", "partially_paid": "manual_paid"},
+    # a payment's or its removal's status follows the money (domain.ledger.status_for)
+    "pay": {"open": "open", "partially_paid": "partially_paid"},
+    "remove_payment": {"open": "open", "partially_paid": "partially_paid", "manual_paid": "manual_paid"},
+    "write_off": {"open": "uncollectible", "partially_paid": "uncollectible"},
     "deliver": {s: s for s in ("open", "partially_paid", "manual_paid", "stripe_paid", "uncollectible")},
     "edit_lines": {"draft": "draft"},  # customer_id and line_items
     "edit_terms": {s: s for s in ("draft", "open", "partially_paid", "uncollectible")},  # due date, description...
@@ -26,6 +31,9 @@ _VERBS: dict[Action, str] = {
     "finalize": "finalized",
     "void": "voided",
     "paid": "marked paid",
+    "pay": "paid",
+    "remove_payment": "given back a payment",
+    "write_off": "written off",
     "deliver": "marked delivered",
     "edit_lines": "given a new customer or line items",
     "edit_terms": "changed",

@@ -15,6 +15,7 @@ Role = Literal["owner", "admin", "member", "viewer"]
 # The one spelling of the frequencies: the stored record and the request body use this type.
 Frequency = Literal["daily", "weekly", "biweekly", "monthly", "quarterly", "annually"]
 FREQUENCIES: tuple[Frequency, ...] = get_args(Frequency)
+EntrySource = Literal["invoice_finalized", "invoice_voided", "payment", "payment_removed", "write_off", "manual"]
 InvoiceStatus = Literal["draft", "open", "partially_paid", "manual_paid", "stripe_paid", "void", "uncollectible"]
 
 
@@ -101,6 +102,76 @@ class LineItem(Record):
     delayed_charge_id: str | None = None
 
 
+class BankTransaction(OwnedRecord):
+    """Money the bank shows received (amount > 0) or paid out (amount < 0)."""
+
+    amount: int = Field(description="Cents; positive = money in")
+    currency: Currency
+    datetime: str = Field(description="The day the bank booked it, YYYY-MM-DD")
+    description: str | None = None
+    reconciled: bool = False
+    allocated: int = Field(default=0, description="Cents that payments have taken from this transaction")
+    created_at: str
+    updated_at: str
+
+    @computed_field(description="Cents still free for payments (0 for money paid out)")  # type: ignore[prop-decorator]
+    @property
+    def unallocated(self) -> int:
+        return max(self.amount - self.allocated, 0)
+
+
+class TransactionSummary(Record):
+    id: str
+    amount: int
+    currency: Currency
+    datetime: str
+    description: str | None = None
+
+
+class Payment(OwnedRecord):
+    """Part or all of a bank transaction allocated to one invoice."""
+
+    invoice_id: str
+    transaction_id: str
+    amount: int = Field(description="Cents allocated to the invoice")
+    currency: Currency
+    paid_on: str = Field(description="Effective payment date, YYYY-MM-DD")
+    created_at: str
+    updated_at: str
+    transaction: TransactionSummary | None = Field(default=None, description="The bank transaction (when listing)")
+
+
+AccountCode = Literal["1000", "1200", "2300", "4000", "4100", "6100"]
+
+
+class JournalLine(Record):
+    account_code: AccountCode
+    account_name: str
+    debit: int = 0
+    credit: int = 0
+    customer_id: str | None = None
+
+
+class JournalEntry(OwnedRecord):
+    """A balanced, immutable double entry: mistakes are reversed by another entry, never edited."""
+
+    entry_date: str = Field(description="YYYY-MM-DD, in the business's time zone")
+    description: str
+    source: EntrySource
+    currency: Currency
+    lines: list[JournalLine]
+    invoice_id: str | None = None
+    customer_id: str | None = None
+    payment_id: str | None = None
+    reverses: str | None = Field(default=None, description="The entry this one reverses")
+    created_at: str
+
+    @computed_field(description="Sum of the debits (= sum of the credits), cents")  # type: ignore[prop-decorator]
+    @property
+    def total(self) -> int:
+        return sum(line.debit for line in self.lines)
+
+
 class Invoice(OwnedRecord):
     created_at: str
     updated_at: str
@@ -123,8 +194,9 @@ class Invoice(OwnedRecord):
     delivered_on: str | None = None
     hosted_invoice_url: str | None = None
     paid_on: str | None = None
-    journal_entries: list[dict] = Field(default_factory=list)
-    payments: list[dict] = Field(default_factory=list)
+    journal_entries: list[JournalEntry] = Field(default_factory=list,
+                                                description="The invoice's journal entries, oldest first")
+    payments: list[Payment] = Field(default_factory=list, description="The invoice's payments, oldest first")
     recurring_template_id: str | None = None
 
 

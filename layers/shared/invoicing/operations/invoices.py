@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from invoicing.domain import delivery
-from invoicing.domain.clock import now_iso, today_in
+from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
 from invoicing.domain.invoices import check_dates, total_of
 from invoicing.domain.lifecycle import transition
@@ -146,18 +146,6 @@ def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict
 
     return retry.optimistic(attempt, attempts=_FINALIZE_ATTEMPTS, exhausted=Conflict(
         "Too many invoices are being finalized at once; retry", code="finalize_contended"))
-
-
-def void_invoice(business_id: str, invoice_id: str) -> Invoice:
-    return store.set_status(business_id, invoice_id, "void", now_iso())
-
-
-def mark_paid(business_id: str, invoice_id: str) -> Invoice:
-    """open or partially paid -> manual_paid: the balance is settled on the business's own date."""
-    business = lookup.fetch(business_id).business
-    invoice = store.set_status(business_id, invoice_id, "paid", now_iso(), settle=True,
-                               paid_on=today_in(business.timezone).isoformat())
-    return invoice
 
 
 def parse_delivered_on(raw: str) -> str:

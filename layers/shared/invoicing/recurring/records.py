@@ -25,7 +25,7 @@ from typing import Any
 from invoicing.domain.models import RecurringTemplate
 from invoicing.errors import NotFound
 from invoicing.storage import keys, lookup, transactions
-from invoicing.storage.paging import Filter, Page, PageRequest, Partition, query_all, query_page
+from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_all, query_page
 from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, put_item, table_name, value
 
@@ -143,7 +143,7 @@ def replace(before: RecurringTemplate, after: RecurringTemplate) -> None:
 
 
 def list_page(business_id: str, request: PageRequest, *, statuses: Sequence[str] = (),
-              customer_id: str | None = None) -> tuple[Page, list[RecurringTemplate]]:
+              customer_id: str | None = None) -> tuple[QueryPage, list[RecurringTemplate]]:
     """GSI1 (the business's templates, creation order); the filters are applied while reading."""
     where = Partition.on_gsi1(business_id, keys.recurring_templates(business_id), keys.RECURRING)
     clauses, names, values = [], {}, {}
@@ -165,7 +165,7 @@ class Run:
     invoice_id: str
 
 
-def runs_page(business_id: str, template_id: str, request: PageRequest) -> tuple[Page, list[Run]]:
+def runs_page(business_id: str, template_id: str, request: PageRequest) -> tuple[QueryPage, list[Run]]:
     """One Query: a page of the template's occurrence markers, by occurrence date."""
     page = query_page(Partition.of(business_id, keys.recurring_runs(template_id)), request)
     return page, [Run(item["occurrence"], item["invoice_id"]) for item in page.items]

@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from invoicing.domain import models
+from invoicing.domain.invoices import MAX_LINES
 from invoicing.domain.models import RecurringTemplate
-from invoicing.http.invoices import MAX_LINES, LineItemRequest
-from invoicing.http.types import Currency, DateString, Integer, RequestBody, Text, Uuid
+from invoicing.schemas.invoices import LineItemRequest
+from invoicing.schemas.types import Currency, DateString, Integer, RequestBody, Text, Uuid
 
 Frequency = Annotated[models.Frequency, Field(description="How often an invoice is generated")]
 DayOfMonth = Annotated[Integer | None, Field(ge=1, le=31, description="1-31 (monthly, quarterly, annually); "

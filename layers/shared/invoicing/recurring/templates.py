@@ -21,14 +21,14 @@ from invoicing.domain.clock import now_iso, today_in
 from invoicing.domain.ids import uuid7
 from invoicing.domain.models import Invoice, LineItem, RecurringTemplate, RecurringTemplateData
 from invoicing.errors import Conflict, Unprocessable
-from invoicing.http.invoices import InvoiceRecurringConfig
 from invoicing.operations import pricing
 from invoicing.recurring import records as store
 from invoicing.recurring import recurrence, schedule
 from invoicing.recurring.recurrence import check_rule, iso, next_from, rule_of, with_next
 from invoicing.recurring.schemas import RecurringCreate, RecurringUpdate, SkipResult
+from invoicing.schemas.invoices import InvoiceRecurringConfig
 from invoicing.storage import keys, lookup, retry
-from invoicing.storage.paging import Page, PageRequest
+from invoicing.storage.paging import PageRequest, QueryPage
 
 _SKIPPED_KEPT = 100
 _SCHEDULE_FIELDS = ("frequency", "start_date", "day_of_month", "day_of_week", "end_date", "max_occurrences")
@@ -140,11 +140,11 @@ def get_template(business_id: str, template_id: str) -> RecurringTemplate:
 
 
 def list_templates(business_id: str, request: PageRequest, *, statuses: Sequence[str] = (),
-                   customer_id: str | None = None) -> tuple[Page, list[RecurringTemplate]]:
+                   customer_id: str | None = None) -> tuple[QueryPage, list[RecurringTemplate]]:
     return store.list_page(business_id, request, statuses=statuses, customer_id=customer_id)
 
 
-def history(business_id: str, template_id: str, request: PageRequest) -> tuple[Page, list[Invoice]]:
+def history(business_id: str, template_id: str, request: PageRequest) -> tuple[QueryPage, list[Invoice]]:
     """The invoices the template generated (its creating invoice too), by occurrence: one Query
     for a page of occurrence markers, one BatchGetItem for their invoices (a deleted draft is
     left out)."""

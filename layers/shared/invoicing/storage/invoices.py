@@ -11,14 +11,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from invoicing.domain import ledger
+from invoicing.domain.ids import uuid7
 from invoicing.domain.invoice_queries import search_text
-from invoicing.domain.lifecycle import Action, allowed_from, invoice_number, transition
-from invoicing.domain.models import Invoice
+from invoicing.domain.ledger import UNPAID
+from invoicing.domain.lifecycle import invoice_number, transition
+from invoicing.domain.models import Invoice, JournalEntry
 from invoicing.errors import NotFound
-from invoicing.storage import keys, lookup, stock, transactions
-from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_page
+from invoicing.storage import journal, keys, lookup, stock, transactions
+from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_all, query_page
 from invoicing.storage.retry import LostRace
-from invoicing.storage.table import client, deserialize, get_item, key, put_item, table_name, value
+from invoicing.storage.table import client, get_item, put_item, table_name
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ def item_of(invoice: Invoice, *, version: int, product_ids: Iterable[str] = (), 
         keys.GSI4SK: keys.invoice(invoice.id),
         keys.GSI5PK: keys.invoices_with_status(invoice.business_id, invoice.status),
         keys.GSI5SK: keys.invoice(invoice.id),
+        **({keys.GSI6PK: keys.unpaid_invoices(invoice.business_id),
+            keys.GSI6SK: keys.unpaid_sort_key(invoice.due_date, invoice.id)} if invoice.status in UNPAID else {}),
         **invoice.model_dump(),
         "search_text": search_text(invoice.number, invoice.description, invoice.customer_name),
         "variant_ids": variant_ids or None,  # string sets: the variant_id / product_id filters
@@ -135,44 +140,6 @@ def delete(before: Stored, *, also: Sequence[dict[str, Any]] = ()) -> None:
                        ) from None
 
 
-def set_status(business_id: str, invoice_id: str, action: Action, now: str, *, settle: bool = False,
-               **fields: Any) -> Invoice:
-    """Move the invoice along ``action`` in one conditional UpdateItem (no read first); a 409
-    names the status it is in, a 404 says it does not exist. ``settle``: the balance is paid in
-    full in the same update (total_paid = total, balance_due = 0)."""
-    allowed = sorted(allowed_from(action))
-    targets = {transition(action, status) for status in allowed}
-    assert len(targets) == 1, f"{action} must lead to one status"
-    names = {"#status": "status", **{f"#{k}": k for k in fields}}
-    to = targets.pop()
-    values = {":to": value(to), ":now": value(now), ":one": value(1),
-              ":by_status": value(keys.invoices_with_status(business_id, to)),
-              **{f":{k}": value(v) for k, v in fields.items()},
-              **{f":from{i}": value(s) for i, s in enumerate(allowed)}}
-    froms = ", ".join(f":from{i}" for i in range(len(allowed)))
-    sets = ", ".join(["#status = :to", f"{keys.GSI5PK} = :by_status", "updated_at = :now", "version = version + :one",
-                      *(f"#{k} = :{k}" for k in fields),
-                      *(["#total_paid = #total", "#balance_due = :zero"] if settle else [])])
-    if settle:
-        names.update({"#total_paid": "total_paid", "#total": "total", "#balance_due": "balance_due"})
-        values[":zero"] = value(0)
-    try:
-        out = client().update_item(
-            TableName=table_name(), Key=key(keys.business(business_id), keys.invoice(invoice_id)),
-            UpdateExpression=f"SET {sets}",
-            ConditionExpression=f"attribute_exists(PK) AND #status IN ({froms})",
-            ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except client().exceptions.ConditionalCheckFailedException as failed:
-        old: Any = failed.response.get("Item")
-        if not old:
-            raise not_found(invoice_id) from None
-        transition(action, deserialize(old)["status"])  # raises the 409 naming the status
-        raise  # the status allows it, so the item must have changed in an unexpected way
-    return Invoice.model_validate(deserialize(out["Attributes"]))
-
-
 def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict[str, Any]] = ()) -> Invoice:
     """draft -> open with the business's next number: read the counter and the invoice (one
     BatchGetItem), then one transaction moves both (with ``also``, e.g. a batch's progress).
@@ -188,18 +155,25 @@ def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict
     transition("finalize", stored.invoice.status)
     current = last_number(found)
     sequence = current + 1
-    invoice = stored.invoice.model_copy(update={"status": "open", "number": invoice_number(sequence),
-                                                "updated_at": now})
+    invoice, entry = with_receivable(stored.invoice.model_copy(update={
+        "status": "open", "number": invoice_number(sequence), "updated_at": now}), now)
     counter = take_numbers_action(business_id, current, 1)
     updated = item_of(invoice, version=stored.version + 1, product_ids=stored.product_ids, number_seq=sequence)
     put = transactions.put(updated, **_unchanged(stored))
     try:
-        transactions.transact([counter, put, *also])
+        transactions.transact([counter, put, journal.put_action(entry), *also])
     except transactions.Cancelled as cancelled:
-        if any(cancelled.failed(2 + i) for i in range(len(also))):
+        if any(cancelled.failed(3 + i) for i in range(len(also))):
             raise
         raise LostRace(f"Invoice {invoice_id} lost its number to another finalize") from None
     return invoice
+
+
+def with_receivable(invoice: Invoice, now: str) -> tuple[Invoice, JournalEntry]:
+    """A just-numbered invoice with its AR entry (Dr AR / Cr Revenue), and the entry: whoever
+    finalizes writes both in the transaction that takes the number."""
+    entry = ledger.finalized(invoice, entry_id=uuid7(), now=now)
+    return invoice.model_copy(update={"journal_entries": [*invoice.journal_entries, entry]}), entry
 
 
 def deliver(before: Stored, after: Invoice, moves: dict[tuple[str, str], int], now: str) -> None:
@@ -270,3 +244,17 @@ def list_page(business_id: str, request: PageRequest, *, sort_by: str, invoice_i
     filter_ = Filter(" AND ".join(clauses), names, values) if clauses else None
     page = query_page(where, request, filter_)
     return page, [Invoice.model_validate(item) for item in page.items]
+
+
+UNPAID_ATTRIBUTES = ("id", "number", "customer_id", "customer_name", "status", "currency", "total", "total_paid",
+                     "balance_due", "due_date")
+"""What GSI6 projects (template.yaml): all aging and metrics read of an unpaid invoice."""
+
+
+def unpaid(business_id: str) -> list[dict[str, Any]]:
+    """The open and partially paid invoices' ``UNPAID_ATTRIBUTES``, from GSI6 (in due-date order)."""
+    return query_all({
+        "TableName": table_name(), "IndexName": keys.UNPAID,
+        "KeyConditionExpression": "#pk = :pk", "ExpressionAttributeNames": {"#pk": keys.GSI6PK},
+        "ExpressionAttributeValues": {":pk": {"S": keys.unpaid_invoices(business_id)}},
+    })

@@ -26,6 +26,9 @@ is known.
 | recurring tmpl  | BIZ#<b>                 | RECURRING#<id>            | BIZ#<b>#RECURRING / RECURRING#<id>           |
 | occurrence run  | BIZ#<b>                 | RECURRING#<id>#RUN#<date> |                                              |
 | pending finalize| BIZ#<b>                 | RECURRING#<id>#FINALIZE   | (GSI2: RECURRING#DUE#<n> / <occ.>#<b>#<id>)  |
+| bank transaction| BIZ#<b>                 | BANKTXN#<id>              |                                              |
+| payment         | BIZ#<b>                 | PAYMENT#<invoice>#<id>    |                                              |
+| journal entry   | BIZ#<b>                 | JOURNAL#<id>              | BIZ#<b>#JOURNAL / <entry date>#<id>          |
 | idempotency rec | BIZ#<b>                 | IDEMPOTENCY#<md5 of key>  | (Powertools idempotency; TTL expires_at)     |
 | user            | USER#<user>             | USER                      |                                              |
 | token           | TOKEN#<sha256 of secret>| TOKEN                     | TOKENID#<token id> / TOKEN                   |
@@ -41,6 +44,11 @@ order, so that such a list page is one Query however many other items the busine
 |-----------------|-----------------------------------------------|-----------------------------------------------|
 | invoice         | BIZ#<b>#CUSTOMER#<c>#INVOICES / INVOICE#<id>  | BIZ#<b>#INVOICES#STATUS#<status> / INVOICE#<id>|
 | delayed charge  | BIZ#<b>#CUSTOMER#<c>#DCHARGES / DCHARGE#<id>  | BIZ#<b>#DCHARGES#STATUS#<status> / DCHARGE#<id>|
+
+A journal entry of an invoice is also on GSI4 under ``BIZ#<b>#INVOICE#<i>#JOURNAL`` / ``JOURNAL#<id>``
+(the journal filtered by invoice: one Query). An invoice that is open or partially paid is also on
+GSI6 under ``BIZ#<b>#INVOICES#UNPAID`` / ``<due date>#<id>`` (sparse, projecting only what aging and
+metrics read), so those reports read the unpaid invoices' few attributes, not the business.
 
 Every write of an invoice's or a charge's status writes its GSI5PK with it (``item_of``, and the
 UpdateItems that change a status), so the status index never lags the item.
@@ -71,10 +79,11 @@ from collections.abc import Callable
 PK, SK, GSI1PK, GSI1SK = "PK", "SK", "GSI1PK", "GSI1SK"
 GSI2PK, GSI2SK, GSI3PK, GSI3SK = "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"
 GSI4PK, GSI4SK, GSI5PK, GSI5SK = "GSI4PK", "GSI4SK", "GSI5PK", "GSI5SK"
-GSI1, GSI2, GSI3, GSI4, GSI5 = "GSI1", "GSI2", "GSI3", "GSI4", "GSI5"
-BY_CUSTOMER, BY_STATUS = GSI4, GSI5
+GSI6PK, GSI6SK = "GSI6PK", "GSI6SK"
+GSI1, GSI2, GSI3, GSI4, GSI5, GSI6 = "GSI1", "GSI2", "GSI3", "GSI4", "GSI5", "GSI6"
+BY_CUSTOMER, BY_STATUS, UNPAID = GSI4, GSI5, GSI6
 INDEX_KEYS = {GSI1: (GSI1PK, GSI1SK), GSI2: (GSI2PK, GSI2SK), GSI3: (GSI3PK, GSI3SK),
-              GSI4: (GSI4PK, GSI4SK), GSI5: (GSI5PK, GSI5SK)}
+              GSI4: (GSI4PK, GSI4SK), GSI5: (GSI5PK, GSI5SK), GSI6: (GSI6PK, GSI6SK)}
 
 
 def _prefixed(prefix: str) -> Callable[[str], str]:
@@ -176,6 +185,52 @@ def invoices_of_customer(business_id: str, customer_id: str) -> str:
 def invoices_with_status(business_id: str, status: str) -> str:
     """GSI5PK of a business's invoices in one status (GSI5SK: ``invoice(id)``)."""
     return f"{invoices_index(business_id)}#STATUS#{status}"
+
+
+def unpaid_invoices(business_id: str) -> str:
+    """GSI6PK of a business's open and partially paid invoices (GSI6SK: ``unpaid_sort_key``)."""
+    return f"{invoices_index(business_id)}#UNPAID"
+
+
+def unpaid_sort_key(due_date: str, invoice_id: str) -> str:
+    """GSI6SK: by due date, like GSI1SK."""
+    return f"{due_date}#{invoice_id}"
+
+
+BANK_TRANSACTION = "BANKTXN#"
+PAYMENT = "PAYMENT#"
+JOURNAL = "JOURNAL#"
+
+
+def bank_transaction(transaction_id: str) -> str:
+    return f"{BANK_TRANSACTION}{transaction_id}"
+
+
+def payments_of_invoice(invoice_id: str) -> str:
+    """SK prefix of an invoice's payments: its payment list is one Query."""
+    return f"{PAYMENT}{invoice_id}#"
+
+
+def payment(invoice_id: str, payment_id: str) -> str:
+    return f"{payments_of_invoice(invoice_id)}{payment_id}"
+
+
+def journal_entry(entry_id: str) -> str:
+    return f"{JOURNAL}{entry_id}"
+
+
+def journal_index(business_id: str) -> str:
+    """GSI1PK of a business's journal (GSI1SK: ``journal_by_date``)."""
+    return f"{business(business_id)}#JOURNAL"
+
+
+def journal_by_date(entry_date: str, entry_id: str) -> str:
+    return f"{entry_date}#{entry_id}"
+
+
+def journal_of_invoice(business_id: str, invoice_id: str) -> str:
+    """GSI4PK of an invoice's journal entries (GSI4SK: ``journal_entry(id)``)."""
+    return f"{business(business_id)}#{INVOICE}{invoice_id}#JOURNAL"
 
 
 def delivery_chunk(invoice_id: str, chunk: int) -> str:
