@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from invoicing.domain.invoices import MAX_LINES
-from invoicing.domain.recurrence import Frequency
+from invoicing.domain.models import Frequency
 from invoicing.schemas.types import Cents, Currency, DateString, Integer, Quantity, RequestBody, Text, Uuid
 
 VariantRef = Annotated[
