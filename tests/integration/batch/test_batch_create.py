@@ -197,6 +197,15 @@ def test_finalize_numbers_every_invoice_without_gaps(api: Api, shop: dict[str, A
     numbers = sorted(int(i["number"].removeprefix("INV-")) for i in invoices(api))
     assert numbers == list(range(1, 27))
     assert {i["status"] for i in invoices(api)} == {"open"}
+    # each with its AR entry (inline, by the worker, by hand alike), in the journal as on the invoice
+    journal = api.get("/api/v1/journal-entries", query="limit=1000").json()["data"]["items"]
+    assert sorted(e["invoice_id"] for e in journal) == sorted(i["id"] for i in invoices(api))
+    for invoice in invoices(api):
+        (entry,) = invoice["journal_entries"]
+        assert (entry["source"], entry["entry_date"], entry["total"]) == ("invoice_finalized", invoice["issue_date"],
+                                                                          invoice["total"])
+        assert [(ln["account_code"], ln["debit"], ln["credit"]) for ln in entry["lines"]] == [
+            ("1200", invoice["total"], 0), ("4000", 0, invoice["total"])]
 
 
 # ---------------------------------------------------------------- delayed charges
@@ -258,9 +267,9 @@ def test_a_sweep_that_would_make_a_total_negative_fails_that_item_only(api: Api,
 
 
 def test_charges_beyond_what_one_invoice_takes_stay_pending_oldest_first(api: Api, shop: dict[str, Any]) -> None:
-    """An invoice takes at most 250 lines, and its transaction at most 100 actions, 4 of them the
-    invoice, its item's status, the batch's counts and the number counter: 96 charges, even when
-    the batch finalizes."""
+    """An invoice takes at most 250 lines, and its transaction at most 100 actions, 5 of them the
+    invoice, its item's status, its AR entry, the batch's counts and the number counter: 95
+    charges, when the batch finalizes or not."""
     alice = shop["customers"][0]
     made = [charge(api, alice, 10 + i)["id"] for i in range(98)]
     body = {"items": [item(alice, *([{"description": "Work", "unit_price": 1}] * 3))],
@@ -268,16 +277,16 @@ def test_charges_beyond_what_one_invoice_takes_stay_pending_oldest_first(api: Ap
     created = data(api.post(BATCH, body), 201)
     invoice = data(api.get(f"/api/v1/invoices/{created['items'][0]['invoice_id']}"))
     swept = [line["delayed_charge_id"] for line in invoice["line_items"] if line["delayed_charge_id"]]
-    assert swept == made[:96]
-    assert [charge_of(api, c)["status"] for c in made[96:]] == ["pending", "pending"]
+    assert swept == made[:95]
+    assert [charge_of(api, c)["status"] for c in made[95:]] == ["pending", "pending", "pending"]
     # and the line limit: 248 lines leave room for two
     body = {"items": [item(alice, *([{"description": "Work", "unit_price": 1}] * 249))],
             "include_delayed_charges": True}
     created = data(api.post(BATCH, body), 201)
     invoice = data(api.get(f"/api/v1/invoices/{created['items'][0]['invoice_id']}"))
     assert len(invoice["line_items"]) == 250
-    assert [line["delayed_charge_id"] for line in invoice["line_items"][249:]] == [made[96]]
-    assert charge_of(api, made[97])["status"] == "pending"
+    assert [line["delayed_charge_id"] for line in invoice["line_items"][249:]] == [made[95]]
+    assert [charge_of(api, c)["status"] for c in made[96:]] == ["pending", "pending"]
 
 
 def test_deleting_a_batch_invoice_returns_its_charges_to_pending(api: Api, shop: dict[str, Any]) -> None:

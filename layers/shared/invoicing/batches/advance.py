@@ -26,7 +26,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from invoicing.batches import records as store
-from invoicing.batches.rules import ITEM_ACTIONS, SHARED_ACTIONS, charge_line, negative_total_reason, sweep_room
+from invoicing.batches.rules import (
+    ENTRY_ACTIONS,
+    ITEM_ACTIONS,
+    SHARED_ACTIONS,
+    charge_line,
+    negative_total_reason,
+    sweep_room,
+)
 from invoicing.batches.schemas import ItemStatus, QueuedItem
 from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
@@ -36,10 +43,10 @@ from invoicing.domain.models import DelayedCharge, Invoice
 from invoicing.errors import Conflict, DomainError, NotFound
 from invoicing.observability import logger
 from invoicing.operations import invoices as invoice_operations
-from invoicing.storage import delayed_charges, retry, transactions
+from invoicing.storage import delayed_charges, journal, retry, transactions
 from invoicing.storage import invoices as invoices_store
 
-_TRANSACTION_BYTES = 3_000_000  # TransactWriteItems takes at most 4 MB
+_TRANSACTION_BYTES = 3_000_000  # TransactWriteItems takes at most 4 MB (AR entries, ~2 KB an item, fit the margin)
 DEAD_LETTER_REASON = "Processing failed repeatedly; the item was given up"
 
 Outcome = ItemStatus | None | Exception  # where an item ended (None: no such item), or why it could not advance
@@ -160,7 +167,7 @@ def _transactions(ready: list[_Ready]) -> Iterator[list[_Ready]]:
     group: list[_Ready] = []
     actions, size = SHARED_ACTIONS, 0
     for item in ready:
-        needs = ITEM_ACTIONS + len(item.charges)
+        needs = ITEM_ACTIONS + len(item.charges) + (ENTRY_ACTIONS if item.state.finalize else 0)
         if group and (actions + needs > transactions.MAX_ACTIONS or size + item.size > _TRANSACTION_BYTES):
             yield group
             group, actions, size = [], SHARED_ACTIONS, 0
@@ -171,9 +178,9 @@ def _transactions(ready: list[_Ready]) -> Iterator[list[_Ready]]:
 
 
 def _write(group: list[_Ready], last: int) -> int:
-    """One transaction: the group's invoices (numbered from ``last + 1`` when finalizing), their
-    swept charges, each item's status and the batch's counts. Returns the last invoice number
-    taken."""
+    """One transaction: the group's invoices (numbered from ``last + 1`` and with their AR entries
+    when finalizing), their swept charges, each item's status and the batch's counts. Returns the
+    last invoice number taken."""
     now = now_iso()
     first = group[0].state
     finalize = first.finalize
@@ -185,8 +192,9 @@ def _write(group: list[_Ready], last: int) -> int:
     for number, item in enumerate(group, start=last + 1):
         invoice = item.invoice
         if finalize:
-            invoice = invoice.model_copy(update={"status": transition("finalize", invoice.status),
-                                                 "number": invoice_number(number)})
+            invoice, entry = invoices_store.with_receivable(invoice.model_copy(update={
+                "status": transition("finalize", invoice.status), "number": invoice_number(number)}), now)
+            actions.append(journal.put_action(entry))
         actions += [invoices_store.put_new_action(invoice, product_ids=item.state.product_ids,
                                                   number_seq=number if finalize else 0),
                     store.move_action(item.state, to, now),

@@ -14,12 +14,13 @@ from invoicing.errors import DomainError, Unprocessable
 from invoicing.storage.transactions import MAX_ACTIONS
 
 INLINE_LIMIT = 10  # batches this small are processed before the answer, the rest through SQS
-# The transaction that writes batch items' invoices: for each item its invoice and its status, plus
-# one action per swept delayed charge; once per transaction the batch's counts and the invoice
-# counter. An item written alone can sweep what is left.
+# The transaction that writes batch items' invoices: for each item its invoice and its status (and,
+# when the batch finalizes, its AR entry), plus one action per swept delayed charge; once per
+# transaction the batch's counts and the invoice counter. An item written alone can sweep what is left.
 ITEM_ACTIONS = 2
+ENTRY_ACTIONS = 1
 SHARED_ACTIONS = 2
-MAX_SWEPT_CHARGES = MAX_ACTIONS - SHARED_ACTIONS - ITEM_ACTIONS
+MAX_SWEPT_CHARGES = MAX_ACTIONS - SHARED_ACTIONS - ITEM_ACTIONS - ENTRY_ACTIONS
 
 
 def messages_of(items: Sequence[QueuedItem]) -> list[BatchMessage]:
