@@ -15,6 +15,19 @@ def today_in(timezone: str, now: datetime | None = None) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
+def day_of(value: str) -> str | None:
+    """``YYYY-MM-DD``, or the date of an ISO 8601 datetime as written (clients send date-times
+    where a day is meant); None when it is neither."""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        return None
+
+
 def is_time_zone(name: str) -> bool:
     try:
         ZoneInfo(name)

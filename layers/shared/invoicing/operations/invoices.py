@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 from invoicing.domain import delivery
-from invoicing.domain.clock import now_iso
+from invoicing.domain.clock import day_of, now_iso
 from invoicing.domain.ids import uuid7
 from invoicing.domain.invoices import check_dates, total_of
 from invoicing.domain.lifecycle import transition
@@ -150,15 +150,11 @@ def finalize(business_id: str, invoice_id: str, now: str, *, also: Sequence[dict
 
 def parse_delivered_on(raw: str) -> str:
     """``YYYY-MM-DD`` or an ISO datetime (its date is taken as given)."""
-    try:
-        return date.fromisoformat(raw).isoformat()
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).date().isoformat()
-    except ValueError:
+    day = day_of(raw)
+    if day is None:
         raise Unprocessable("delivered_on must be YYYY-MM-DD or an ISO 8601 datetime",
-                            loc=("query", "delivered_on"), type="date_from_datetime_parsing", input=raw) from None
+                            loc=("query", "delivered_on"), type="date_from_datetime_parsing", input=raw)
+    return day
 
 
 def mark_delivered(business_id: str, invoice_id: str, delivered_on: str) -> Invoice:

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from invoicing.domain.clock import day_of
 from invoicing.domain.ledger import MAX_MANUAL_LINES
 from invoicing.domain.models import AccountCode, Currency, InvoiceStatus
 from invoicing.schemas.types import MAX_CENTS, Cents, DateString, Integer, PositiveCents, RequestBody, Text, Uuid
 
 
 def _day_of(value: str) -> str:
-    """``YYYY-MM-DD``, or the date of an ISO 8601 datetime as written (DayZero sends date-times)."""
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
-    except ValueError:
-        raise PydanticCustomError("date_from_datetime_parsing",
-                                  "Input should be YYYY-MM-DD or an ISO 8601 datetime") from None
+    day = day_of(value)
+    if day is None:
+        raise PydanticCustomError("date_from_datetime_parsing", "Input should be YYYY-MM-DD or an ISO 8601 datetime")
+    return day
 
 
 Day = Annotated[str, Field(min_length=10, max_length=40, examples=["2026-12-02"]), AfterValidator(_day_of)]
