@@ -202,8 +202,7 @@ PAYMENT = "PAYMENT#"
 JOURNAL = "JOURNAL#"
 
 
-def bank_transaction(transaction_id: str) -> str:
-    return f"{BANK_TRANSACTION}{transaction_id}"
+bank_transaction = _prefixed(BANK_TRANSACTION)
 
 
 def payments_of_invoice(invoice_id: str) -> str:
@@ -215,8 +214,7 @@ def payment(invoice_id: str, payment_id: str) -> str:
     return f"{payments_of_invoice(invoice_id)}{payment_id}"
 
 
-def journal_entry(entry_id: str) -> str:
-    return f"{JOURNAL}{entry_id}"
+journal_entry = _prefixed(JOURNAL)
 
 
 def journal_index(business_id: str) -> str:
