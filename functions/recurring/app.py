@@ -4,18 +4,14 @@ its EventBridge Scheduler schedule (the run itself is RecurringRunFunction)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.domain.models import Invoice, RecurringStatus, RecurringTemplate
-from invoicing.http.api import InvoicingApi
-from invoicing.http.envelope import Envelope, Page, documented, ok
+from invoicing.http.api import InvoicingApi, entry_point
+from invoicing.http.envelope import Envelope, Page, counted, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.observability import logger, metrics, tracer
 from invoicing.recurring import templates
 from invoicing.recurring.schemas import RecurringCreate, RecurringUpdate, SkipResult
 from invoicing.schemas.types import Uuid
@@ -32,8 +28,8 @@ TAGS = ["recurring"]
                       "on start_date (default today); those before today are not generated.")
 def create_template(body: Annotated[RecurringCreate, Body()]) -> Envelope[RecurringTemplate]:
     template = templates.create_template(app.caller.business_id, body)
-    metrics.add_metric(name="RecurringTemplateCreated", unit=MetricUnit.Count, value=1)
-    return ok(template, code="recurring.created", message="Recurring template created")
+    return counted(template, metric="RecurringTemplateCreated", code="recurring.created",
+                   message="Recurring template created")
 
 
 @app.get(BASE, responses=documented(200), summary="List recurring templates", tags=TAGS,
@@ -118,8 +114,4 @@ def template_history(
     return ok(page.as_dict(invoices), code="recurring.history", message=f"{len(invoices)} invoices")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entry_point(app, __name__)

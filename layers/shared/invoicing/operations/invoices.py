@@ -26,22 +26,22 @@ def _recurring_lines(lines: Sequence[LineItemRequest]) -> list[dict[str, object]
     return [line.model_dump(exclude_none=True) for line in lines]
 
 
-def create_invoice(business_id: str, request: InvoiceCreate) -> Invoice:
+def create_invoice(business_id: str, body: InvoiceCreate) -> Invoice:
     """One BatchGetItem for the business and everything referenced, one PutItem (a transaction
     with the template and its first occurrence marker when ``recurring`` is given)."""
-    lines = pricing.requested(request.line_items, request.fulfillment_location_id)
-    found = pricing.fetch(business_id, lines, customers=[request.customer_id])
+    lines = pricing.requested(body.line_items, body.fulfillment_location_id)
+    found = pricing.fetch(business_id, lines, customers=[body.customer_id])
     invoice, products = pricing.draft(
-        found, lines, customer_id=request.customer_id, currency=request.currency,
-        issue=date.fromisoformat(request.issue_date) if request.issue_date else None, due_date=request.due_date,
-        description=request.description, now=now_iso(), recurring_template_id=uuid7() if request.recurring else None)
-    if request.recurring is None:
+        found, lines, customer_id=body.customer_id, currency=body.currency,
+        issue=date.fromisoformat(body.issue_date) if body.issue_date else None, due_date=body.due_date,
+        description=body.description, now=now_iso(), recurring_template_id=uuid7() if body.recurring else None)
+    if body.recurring is None:
         store.put_new(invoice, product_ids=products)
         return invoice
     from invoicing.recurring import templates as recurring  # only here: the invoice functions' cold start skips it
 
-    made = recurring.from_invoice(invoice, request.recurring, found.business.timezone,
-                                  _recurring_lines(request.line_items))
+    made = recurring.from_invoice(invoice, body.recurring, found.business.timezone,
+                                  _recurring_lines(body.line_items))
     store.put_new(invoice, product_ids=products, also=made.actions)
     recurring.schedule_new(made)
     return invoice
@@ -58,13 +58,13 @@ def list_invoices(business_id: str, request: PageRequest, *, sort_by: str, statu
                            statuses=statuses, variant_id=variant_id, product_id=product_id, search=search)
 
 
-def update_invoice(business_id: str, invoice_id: str, request: InvoiceUpdate) -> Invoice:
+def update_invoice(business_id: str, invoice_id: str, body: InvoiceUpdate) -> Invoice:
     """One BatchGetItem (the invoice and everything the request names), one conditional PutItem."""
-    if request.id != invoice_id:
-        raise Unprocessable(f"The body's id {request.id} is not the id in the path ({invoice_id})",
-                            loc=("body", "id"), type="value_error", input=request.id)
-    lines = pricing.requested(request.line_items or [], request.fulfillment_location_id)
-    found = pricing.fetch(business_id, lines, customers=[request.customer_id] if request.customer_id else [],
+    if body.id != invoice_id:
+        raise Unprocessable(f"The body's id {body.id} is not the id in the path ({invoice_id})",
+                            loc=("body", "id"), type="value_error", input=body.id)
+    lines = pricing.requested(body.line_items or [], body.fulfillment_location_id)
+    found = pricing.fetch(business_id, lines, customers=[body.customer_id] if body.customer_id else [],
                           also=[keys.invoice(invoice_id)])
     item = found.raw(keys.invoice(invoice_id))
     if item is None:
@@ -72,15 +72,15 @@ def update_invoice(business_id: str, invoice_id: str, request: InvoiceUpdate) ->
     before = store.stored_of(item)
     current = before.invoice
     transition("edit_terms", current.status)
-    if request.line_items is not None or request.customer_id not in (None, current.customer_id):
+    if body.line_items is not None or body.customer_id not in (None, current.customer_id):
         transition("edit_lines", current.status)
 
     update: dict[str, object] = {"updated_at": now_iso()}
     products = None
-    if request.customer_id is not None:
-        customer = found.require_customer(request.customer_id)
+    if body.customer_id is not None:
+        customer = found.require_customer(body.customer_id)
         update.update(customer_id=customer.id, customer_name=customer.name, customer_email=customer.email)
-    if request.line_items is not None:
+    if body.line_items is not None:
         priced, products = pricing.price(found, lines, current.currency)
         swept = [line for line in current.line_items if line.delayed_charge_id]  # they stay on the invoice
         all_lines = [*priced, *swept]
@@ -88,25 +88,25 @@ def update_invoice(business_id: str, invoice_id: str, request: InvoiceUpdate) ->
         update.update(line_items=all_lines, total=total, balance_due=total - current.total_paid)
     else:
         pricing.require_locations(found, lines)  # pricing new lines checks them too
-    if request.fulfillment_location_id is not None and not current.delivered:
-        update["fulfillment_location_id"] = request.fulfillment_location_id
-    if request.description is not None:
-        update["description"] = request.description
-    if request.due_date is not None:
-        check_dates(date.fromisoformat(current.issue_date), date.fromisoformat(request.due_date))
-        update["due_date"] = request.due_date
+    if body.fulfillment_location_id is not None and not current.delivered:
+        update["fulfillment_location_id"] = body.fulfillment_location_id
+    if body.description is not None:
+        update["description"] = body.description
+    if body.due_date is not None:
+        check_dates(date.fromisoformat(current.issue_date), date.fromisoformat(body.due_date))
+        update["due_date"] = body.due_date
     made = None
-    if request.recurring is not None:
+    if body.recurring is not None:
         if current.recurring_template_id:
             raise Conflict(f"Invoice {invoice_id} already has recurring template {current.recurring_template_id}",
                            code="already_recurring")
         update["recurring_template_id"] = uuid7()
     after = current.model_copy(update=update)
-    if request.recurring is not None:
+    if body.recurring is not None:
         from invoicing.recurring import templates as recurring  # only here: the invoice functions' cold start skips it
 
-        made = recurring.from_invoice(after, request.recurring, found.business.timezone,
-                                      _recurring_lines(request.line_items) if request.line_items is not None else None)
+        made = recurring.from_invoice(after, body.recurring, found.business.timezone,
+                                      _recurring_lines(body.line_items) if body.line_items is not None else None)
     store.replace(before, after, product_ids=products, also=made.actions if made else ())
     if made:
         recurring.schedule_new(made)

@@ -258,6 +258,3 @@ def query_page(where: Partition, request: PageRequest, filter_: Filter | None = 
         has_prev=prev_cursor is not None,
     )
 
-
-# The recurring engine's modules still import this name; removed once they import QueryPage.
-Page = QueryPage
