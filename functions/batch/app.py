@@ -11,7 +11,6 @@ from invoicing.batches import accept
 from invoicing.batches.rules import INLINE_LIMIT, MAX_SWEPT_CHARGES
 from invoicing.batches.schemas import Batch, BatchInvoiceRequest
 from invoicing.domain.invoices import MAX_LINES
-from invoicing.http import idempotency
 from invoicing.http.api import InvoicingApi, entry_point
 from invoicing.http.envelope import Envelope, documented, ok
 from invoicing.observability import metrics
@@ -44,7 +43,7 @@ BatchId = Annotated[Uuid, Path(description="The batch's UUID (batch_id of the cr
 )
 def create_batch(body: Annotated[BatchInvoiceRequest, Body()]) -> Envelope[Batch]:
     batch = accept.create_batch(app.caller.business_id, body,
-                                 idempotency_key=idempotency.key_of(app.current_event.raw_event))
+                                 idempotency_key=app.idempotency_key)
     metrics.add_metric(name="BatchAccepted", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="BatchItemsAccepted", unit=MetricUnit.Count, value=batch.total)
     return ok(batch, code="invoice_batch.created",

@@ -143,7 +143,7 @@ def void_invoice_post(invoice_id: InvoiceId) -> Envelope[Invoice]:
          "bank transaction recorded for it, paid_on today in the business's time zone.",
          tags=["invoices"])
 def mark_paid(invoice_id: InvoiceId) -> Envelope[Invoice]:
-    invoice = payments.pay_in_full(app.caller.business_id, invoice_id)
+    invoice = payments.pay_in_full(app.caller.business_id, invoice_id, idempotency_key=app.idempotency_key)
     return ok(invoice, code="invoice.paid", message="Invoice marked paid")
 
 

@@ -35,7 +35,7 @@ PaymentId = Annotated[Uuid, Path(description="The payment's UUID")]
           description="Money the bank shows received (amount > 0) or paid out (amount < 0), entered by hand. "
           "Payments on invoices draw on what it has unallocated.", tags=["transactions"])
 def create_transaction(body: Annotated[TransactionCreate, Body()]) -> Envelope[BankTransaction]:
-    txn = payments.create_transaction(app.caller.business_id, body)
+    txn = payments.create_transaction(app.caller.business_id, body, idempotency_key=app.idempotency_key)
     return ok(txn, code="transaction.created", message="Transaction created")
 
 
@@ -67,7 +67,8 @@ def get_transaction(transaction_id: TransactionId) -> Envelope[BankTransaction]:
           "overpayment (balance_due goes negative: a credit). The status follows the money.",
           tags=["invoices"], operation_id="create_invoice_payment_api_v1_invoices__invoice_id__payments_post")
 def create_payment(invoice_id: InvoiceId, body: Annotated[PaymentCreate, Body()]) -> Envelope[Payment]:
-    payment = payments.add_payment(app.caller.business_id, invoice_id, body)
+    payment = payments.add_payment(app.caller.business_id, invoice_id, body,
+                                   idempotency_key=app.idempotency_key)
     return counted(payment, metric="PaymentRecorded", code="payment.created", message="Payment recorded")
 
 
@@ -126,7 +127,7 @@ def get_metrics() -> Envelope[Metrics]:
 # ---------------------------------------------------------------- journal
 
 @app.get("/api/v1/journal-entries", responses=documented(200), summary="List journal entries",
-         description="In entry-date order; with invoice_id, that invoice's entries in the order they were posted.",
+         description="In entry-date order; with invoice_id, that invoice's entries in the order they were created.",
          tags=["journal"])
 def list_entries(
     limit: Limit = 50, cursor: Cursor = None, direction: Direction = None, descending: Descending = True,
@@ -145,14 +146,14 @@ def list_entries(
           description="A manual, balanced entry (debits = credits). Accounts Receivable moves only with invoices, "
           "so a manual entry cannot post to account 1200.", tags=["journal"])
 def create_entry(body: Annotated[JournalEntryCreate, Body()]) -> Envelope[JournalEntry]:
-    entry = journal.create_entry(app.caller.business_id, body)
+    entry = journal.create_entry(app.caller.business_id, body, idempotency_key=app.idempotency_key)
     return ok(entry, code="journal_entry.created", message="Journal entry created")
 
 
 @app.post("/api/v1/invoices/<invoice_id>/journal-entry/link", status_code=201, responses=documented(201, 404, 409),
           summary="Attach journal entry to invoice",
-          description="Link an existing entry that no invoice has yet; linking it again to the same invoice "
-          "answers the invoice as it is.", tags=["invoices"],
+          description="Link an existing entry that no invoice has yet to a finalized invoice (a draft: 409); "
+          "linking it again to the same invoice answers the invoice as it is.", tags=["invoices"],
           operation_id="attach_journal_entry_to_invoice_api_v1_invoices__invoice_id__journal_entry_link_post")
 def link_entry(invoice_id: InvoiceId, body: Annotated[JournalLink, Body()]) -> Envelope[Invoice]:
     invoice = journal.link_entry(app.caller.business_id, invoice_id, body)

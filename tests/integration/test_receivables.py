@@ -364,3 +364,27 @@ def test_aging_and_metrics_read_only_the_unpaid_index(api: Api, customers: dict[
     with aws_calls.counting(client()) as calls:
         reports.aging(api.tenant.business_id, date.today().isoformat())
     assert calls == {"BatchGetItem": 1, "Query": 1}  # the business (its time zone), one Query of GSI6
+
+
+def test_a_keyed_write_whose_answer_was_lost_is_found_again_not_repeated(api: Api, customers: dict[str, str]) -> None:
+    """The idempotency record keeps only answers; should the function die after writing, its retry
+    runs again: each new record's id derives from the key, so the retry finds the first write."""
+    from invoicing.operations import journal as journal_ops
+    from invoicing.operations import payments
+    from invoicing.schemas.receivables import JournalEntryCreate, PaymentCreate, TransactionCreate
+
+    business = api.tenant.business_id
+    first = payments.create_transaction(business, TransactionCreate(amount=900), idempotency_key="k-1")
+    again = payments.create_transaction(business, TransactionCreate(amount=900), idempotency_key="k-1")
+    assert again == first and ids(api.get(TRANSACTIONS)) == [first.id]
+    inv = open_invoice(api, customers["Ada"], 1_000)
+    body = PaymentCreate(transaction_id=first.id, amount=300)
+    paid = payments.add_payment(business, inv["id"], body, idempotency_key="k-2")
+    assert payments.add_payment(business, inv["id"], body, idempotency_key="k-2") == paid
+    assert invoice(api, inv["id"])["total_paid"] == 300
+    assert payments.add_payment(business, inv["id"], body, idempotency_key="k-3").id != paid.id  # another key
+    entry = JournalEntryCreate.model_validate({"description": "Deposit", "lines": [
+        {"account_code": "1000", "debit": 5}, {"account_code": "4000", "credit": 5}]})
+    made = journal_ops.create_entry(business, entry, idempotency_key="k-4")
+    assert journal_ops.create_entry(business, entry, idempotency_key="k-4") == made
+    assert [e["id"] for e in journal(api) if e["source"] == "manual"] == [made.id]

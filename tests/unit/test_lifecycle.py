@@ -29,6 +29,7 @@ EXPECTED = {
     **{("remove_payment", s): s for s in ("open", "partially_paid", "manual_paid")},
     ("write_off", "open"): "uncollectible",
     ("write_off", "partially_paid"): "uncollectible",
+    **{("link_entry", s): s for s in ("open", "partially_paid", "manual_paid", "stripe_paid", "void", "uncollectible")},
 }
 
 

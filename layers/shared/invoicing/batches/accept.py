@@ -7,27 +7,25 @@ worker to advance. Accepting writes no item state: ``advance`` is its only write
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 from invoicing.batches import advance
 from invoicing.batches import records as store
 from invoicing.batches.rules import INLINE_LIMIT, at_item, messages_of, sweeping_indexes
 from invoicing.batches.schemas import Batch, BatchInvoiceRequest, BatchItemResult, QueuedItem
 from invoicing.domain.clock import now_iso, today_in
-from invoicing.domain.ids import uuid7
+from invoicing.domain.ids import keyed_id
 from invoicing.errors import Conflict, DomainError, NotFound
 from invoicing.observability import logger
 from invoicing.operations import pricing
 from invoicing.storage import queue
 
-_BATCH_IDS = uuid.UUID("0195f1a0-7c3e-7b2a-9d41-6a8f2e0b5c17")  # the namespace of key-derived batch ids
 QUEUE_FAILED_REASON = "The item could not be queued for processing"
 
 
 def batch_id_for(business_id: str, idempotency_key: str) -> str:
     """A new batch's id: random (UUIDv7), or, for a request with an Idempotency-Key, derived from
     it, so a retry of a request whose answer was lost finds the batch its first attempt wrote."""
-    return str(uuid.uuid5(_BATCH_IDS, f"{business_id}\n{idempotency_key}")) if idempotency_key else uuid7()
+    return keyed_id("batch", business_id, idempotency_key)
 
 
 def create_batch(business_id: str, request: BatchInvoiceRequest, *, idempotency_key: str = "") -> Batch:

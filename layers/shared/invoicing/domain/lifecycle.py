@@ -6,8 +6,8 @@ from typing import Literal
 
 from invoicing.errors import Conflict
 
-Action = Literal["finalize", "void", "paid", "pay", "remove_payment", "write_off", "deliver", "edit_lines",
-                 "edit_terms", "delete"]
+Action = Literal["finalize", "void", "paid", "pay", "remove_payment", "write_off", "link_entry", "deliver",
+                 "edit_lines", "edit_terms", "delete"]
 
 PAID = frozenset({"manual_paid", "stripe_paid"})
 FROZEN = PAID | {"void"}
@@ -21,6 +21,8 @@ TRANSITIONS: dict[Action, dict[str, str]] = {
     "pay": {"open": "open", "partially_paid": "partially_paid"},
     "remove_payment": {"open": "open", "partially_paid": "partially_paid", "manual_paid": "manual_paid"},
     "write_off": {"open": "uncollectible", "partially_paid": "uncollectible"},
+    # a draft can still be deleted or change customer: an entry attaches to finalized invoices only
+    "link_entry": {s: s for s in ("open", "partially_paid", "manual_paid", "stripe_paid", "void", "uncollectible")},
     "deliver": {s: s for s in ("open", "partially_paid", "manual_paid", "stripe_paid", "uncollectible")},
     "edit_lines": {"draft": "draft"},  # customer_id and line_items
     "edit_terms": {s: s for s in ("draft", "open", "partially_paid", "uncollectible")},  # due date, description...
@@ -34,6 +36,7 @@ _VERBS: dict[Action, str] = {
     "pay": "paid",
     "remove_payment": "given back a payment",
     "write_off": "written off",
+    "link_entry": "given a journal entry",
     "deliver": "marked delivered",
     "edit_lines": "given a new customer or line items",
     "edit_terms": "changed",

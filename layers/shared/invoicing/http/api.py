@@ -111,6 +111,12 @@ class InvoicingApi(APIGatewayRestResolver):
         return parsed.value if parsed is not None and parsed.text == text else jsonbody.parse(text)
 
     @property
+    def idempotency_key(self) -> str:
+        """The request's Idempotency-Key ("" without one): what a write derives its new record's
+        id from (``domain.ids.keyed_id``), so that a retry finds what its first attempt wrote."""
+        return idempotency.key_of(self.current_event.raw_event)
+
+    @property
     def caller(self) -> Caller:
         found = caller_of(self.current_event.raw_event)
         assert found is not None, "resolve() answers 401 before any route runs without a caller"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from invoicing.domain import ledger
 from invoicing.domain.clock import now_iso, today_in
-from invoicing.domain.ids import uuid7
+from invoicing.domain.ids import keyed_id
+from invoicing.domain.lifecycle import transition
 from invoicing.domain.models import Invoice, JournalEntry
 from invoicing.errors import Conflict
 from invoicing.schemas.receivables import JournalEntryCreate, JournalLink
@@ -18,15 +19,23 @@ def list_entries(business_id: str, request: PageRequest, *, invoice_id: str | No
     return journal.list_page(business_id, request, invoice_id=invoice_id, start_date=start_date, end_date=end_date)
 
 
-def create_entry(business_id: str, body: JournalEntryCreate) -> JournalEntry:
-    """A manual entry: balanced, and away from AR (``ledger.check_manual``)."""
+def create_entry(business_id: str, body: JournalEntryCreate, *, idempotency_key: str = "") -> JournalEntry:
+    """A manual entry: balanced, and away from AR (``ledger.check_manual``); the retry of a keyed
+    request answers the entry its first attempt wrote."""
     lines = [ledger.line(ln.account_code, debit=ln.debit, credit=ln.credit) for ln in body.lines]
     ledger.check_manual(lines)
-    business = lookup.fetch(business_id).business
-    entry = JournalEntry(id=uuid7(), business_id=business_id, description=body.description, source="manual",
+    entry_id = keyed_id("journal_entry", business_id, idempotency_key)
+    found = lookup.fetch(business_id, also=[keys.journal_entry(entry_id)])
+    if (written := found.raw(keys.journal_entry(entry_id))) is not None:
+        return JournalEntry.model_validate(written)
+    business = found.business
+    entry = JournalEntry(id=entry_id, business_id=business_id, description=body.description, source="manual",
                          entry_date=body.entry_date or today_in(business.timezone).isoformat(),
                          currency=body.currency or business.currency, lines=lines, created_at=now_iso())
-    transactions.transact([journal.put_action(entry)])
+    try:
+        transactions.transact([journal.put_action(entry)])
+    except transactions.Cancelled:  # a concurrent duplicate of this keyed request wrote it first
+        return journal.get(business_id, entry_id)
     return entry
 
 
@@ -44,6 +53,7 @@ def link_entry(business_id: str, invoice_id: str, body: JournalLink) -> Invoice:
         if raw is None:
             raise journal.not_found(body.journal_entry_id)
         entry = JournalEntry.model_validate(raw)
+        transition("link_entry", stored.invoice.status)
         if entry.invoice_id == invoice_id:
             return stored.invoice
         if entry.invoice_id:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from invoicing.domain import ledger
 from invoicing.domain.clock import now_iso, today_in
-from invoicing.domain.ids import uuid7
+from invoicing.domain.ids import keyed_id, uuid7
 from invoicing.domain.lifecycle import transition
 from invoicing.domain.models import BankTransaction, Invoice, Payment
 from invoicing.errors import BadRequest, Conflict
@@ -21,14 +21,19 @@ from invoicing.storage import invoices as store
 from invoicing.storage.paging import PageRequest, QueryPage
 
 
-def create_transaction(business_id: str, body: TransactionCreate) -> BankTransaction:
-    business = lookup.fetch(business_id).business
-    now = now_iso()
-    txn = BankTransaction(id=uuid7(), business_id=business_id, amount=body.amount,
+def create_transaction(business_id: str, body: TransactionCreate, *, idempotency_key: str = "") -> BankTransaction:
+    """A new bank transaction; the retry of a keyed request answers the one its first attempt wrote."""
+    txn_id = keyed_id("transaction", business_id, idempotency_key)
+    found = lookup.fetch(business_id, also=[keys.bank_transaction(txn_id)])
+    if (written := found.raw(keys.bank_transaction(txn_id))) is not None:
+        return bank.of_item(written)
+    business, now = found.business, now_iso()
+    txn = BankTransaction(id=txn_id, business_id=business_id, amount=body.amount,
                           currency=body.currency or business.currency,
                           datetime=body.datetime or today_in(business.timezone).isoformat(),
                           description=body.description, reconciled=body.reconciled, created_at=now, updated_at=now)
-    bank.put_new(txn)
+    if not bank.put_new(txn):  # a concurrent duplicate of this keyed request wrote it first
+        return bank.get(business_id, txn_id)
     return txn
 
 
@@ -58,14 +63,19 @@ def _room_for_entries(invoice: Invoice, more: int) -> None:
                        "invoice keeps; record further money against a new invoice", code="invoice_entries_full")
 
 
-def add_payment(business_id: str, invoice_id: str, body: PaymentCreate) -> Payment:
-    """Allocate ``body.amount`` of a bank transaction to an open or partially paid invoice."""
+def add_payment(business_id: str, invoice_id: str, body: PaymentCreate, *, idempotency_key: str = "") -> Payment:
+    """Allocate ``body.amount`` of a bank transaction to an open or partially paid invoice. A
+    keyed request's payment id derives from its key: its retry finds the payment on the invoice
+    (written with it) and answers it, instead of paying twice."""
     txn_sk = keys.bank_transaction(body.transaction_id)
+    payment_id = keyed_id("payment", business_id, idempotency_key)
 
     def attempt() -> Payment:
         found = lookup.fetch(business_id, also=[keys.invoice(invoice_id), txn_sk], business=False)
         stored = _invoice(found, invoice_id)
         invoice = stored.invoice
+        if (done := _payment_of(invoice, payment_id)) is not None:
+            return done
         txn_item = found.raw(txn_sk)
         if txn_item is None:
             raise bank.not_found(body.transaction_id)
@@ -86,7 +96,7 @@ def add_payment(business_id: str, invoice_id: str, body: PaymentCreate) -> Payme
                            "takes", code="invoice_payments_full")
         _room_for_entries(invoice, 1)
         now = now_iso()
-        payment = Payment(id=uuid7(), business_id=business_id, invoice_id=invoice.id, transaction_id=txn.id,
+        payment = Payment(id=payment_id, business_id=business_id, invoice_id=invoice.id, transaction_id=txn.id,
                           amount=body.amount, currency=invoice.currency, paid_on=body.paid_on or txn.datetime,
                           created_at=now, updated_at=now)
         entry = ledger.paid(invoice, payment, entry_id=uuid7(), now=now)
@@ -96,6 +106,10 @@ def add_payment(business_id: str, invoice_id: str, body: PaymentCreate) -> Payme
         return payment
 
     return retry.optimistic(attempt, exhausted=_contended(invoice_id))
+
+
+def _payment_of(invoice: Invoice, payment_id: str) -> Payment | None:
+    return next((p for p in invoice.payments if p.id == payment_id), None)
 
 
 def list_payments(business_id: str, invoice_id: str, request: PageRequest) -> tuple[QueryPage, list[Payment]]:
@@ -110,7 +124,7 @@ def remove_payment(business_id: str, invoice_id: str, payment_id: str) -> Paymen
         found = lookup.fetch(business_id, also=[keys.invoice(invoice_id)])
         stored = _invoice(found, invoice_id)
         invoice = stored.invoice
-        payment = next((p for p in invoice.payments if p.id == payment_id), None)
+        payment = _payment_of(invoice, payment_id)
         if payment is None:
             raise bank.payment_not_found(payment_id)
         transition("remove_payment", invoice.status)
@@ -130,14 +144,17 @@ def remove_payment(business_id: str, invoice_id: str, payment_id: str) -> Paymen
     return retry.optimistic(attempt, exhausted=_contended(invoice_id))
 
 
-def pay_in_full(business_id: str, invoice_id: str) -> Invoice:
+def pay_in_full(business_id: str, invoice_id: str, *, idempotency_key: str = "") -> Invoice:
     """PUT /paid: a payment of the whole balance due, from a bank transaction recorded for it
-    today (in the business's time zone)."""
+    today (in the business's time zone); a keyed retry answers the invoice its first attempt paid."""
+    payment_id = keyed_id("payment", business_id, idempotency_key)
 
     def attempt() -> Invoice:
         found = lookup.fetch(business_id, also=[keys.invoice(invoice_id)])
         stored = _invoice(found, invoice_id)
         invoice = stored.invoice
+        if _payment_of(invoice, payment_id) is not None:
+            return invoice
         transition("paid", invoice.status)
         now, today = now_iso(), today_in(found.business.timezone).isoformat()
         balance = invoice.balance_due
@@ -149,7 +166,7 @@ def pay_in_full(business_id: str, invoice_id: str) -> Invoice:
         txn = BankTransaction(id=uuid7(), business_id=business_id, amount=balance, currency=invoice.currency,
                               datetime=today, description=f"Recorded by marking invoice {invoice.number} paid",
                               allocated=balance, created_at=now, updated_at=now)
-        payment = Payment(id=uuid7(), business_id=business_id, invoice_id=invoice.id, transaction_id=txn.id,
+        payment = Payment(id=payment_id, business_id=business_id, invoice_id=invoice.id, transaction_id=txn.id,
                           amount=balance, currency=invoice.currency, paid_on=today, created_at=now, updated_at=now)
         entry = ledger.paid(invoice, payment, entry_id=uuid7(), now=now)
         after = ledger.with_money(invoice, payments=[*invoice.payments, payment], entry=entry, now=now)

@@ -14,7 +14,7 @@ from invoicing.domain.models import BankTransaction, Payment, TransactionSummary
 from invoicing.errors import NotFound
 from invoicing.storage import keys, lookup, transactions
 from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_page
-from invoicing.storage.table import get_item, put_item
+from invoicing.storage.table import client, get_item, put_item
 
 
 def not_found(transaction_id: str) -> NotFound:
@@ -30,8 +30,13 @@ def item_of(txn: BankTransaction) -> dict[str, Any]:
             **txn.model_dump(exclude={"unallocated"})}
 
 
-def put_new(txn: BankTransaction) -> None:
-    put_item(item_of(txn))
+def put_new(txn: BankTransaction) -> bool:
+    """Write a new transaction; False when one with its id is there already."""
+    try:
+        put_item(item_of(txn))
+    except client().exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 
 
 def put_new_action(txn: BankTransaction) -> dict[str, Any]:
