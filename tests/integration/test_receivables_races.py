@@ -56,7 +56,7 @@ def business(api: Api) -> dict[str, str]:
 
 
 def new_open(business: dict[str, str], total: int, customer: str = "customer") -> str:
-    from invoicing.http.invoices import InvoiceCreate
+    from invoicing.schemas.invoices import InvoiceCreate
     from invoicing.operations import invoices
 
     request = InvoiceCreate.model_validate({"customer_id": business[customer], "due_date": "2030-01-31",
