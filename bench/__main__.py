@@ -8,6 +8,9 @@ A 1000-item batch with finalize and sweep, end to end (accept + the queue draine
 worker), is timed against a raw BatchWriteItem of 1000 items to the same backend (target 3x),
 with its SQS calls (at most one per 10 items), DynamoDB calls per item and the API handler's
 peak memory (at most 128 MB); see bench/batch.py.
+Aging and metrics over a business of 10,000 invoices read only its 3,000 unpaid ones' few
+attributes from their sparse index: calls, items read and read units against the same invoices'
+keys alone and against reading every invoice; see bench/receivables.py.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from bench import aws_calls, batch, cold_start, lists
+from bench import aws_calls, batch, cold_start, lists, receivables
 from devstack import gateway, runtime
 from devstack.emulated import create_tenant, emulated_aws
 from devstack.events import api_event
@@ -159,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"items of the batch benchmark (default {batch.ITEMS}; 0 skips it)")
     parser.add_argument("--batch-rounds", type=int, default=batch.ROUNDS,
                         help=f"rounds of the batch benchmark, the median reported (default {batch.ROUNDS})")
+    parser.add_argument("--receivables-invoices", type=int, default=receivables.INVOICES,
+                        help=f"invoices of the aging/metrics benchmark's business (default {receivables.INVOICES:,}; "
+                             "0 skips it)")
     parser.add_argument("--dynamodb-local", metavar="URL",
                         help="also run the batch benchmark with DynamoDB on this DynamoDB Local endpoint")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (as in README.md)")
@@ -179,6 +185,8 @@ def _measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
         rows.append((operation.name, f"{sum(calls.values())} DynamoDB calls: {detail}", f"<= {operation.target}",
                      "ok" if operation.verdict(calls) else "MISS"))
     rows += lists.measure()
+    if args.receivables_invoices:
+        rows += receivables.measure(args.receivables_invoices).rows()
     if args.batch_items:
         rows += batch.measure(args.batch_items, args.batch_rounds).rows()
         if args.dynamodb_local:

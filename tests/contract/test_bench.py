@@ -11,7 +11,8 @@ from devstack import template
 
 
 def test_make_bench_prints_every_measure_and_meets_the_call_targets(capsys: pytest.CaptureFixture[str]) -> None:
-    assert bench.main(["--batch-items", "20", "--batch-rounds", "2", "--rounds", "1", "--markdown"]) == 0
+    assert bench.main(["--batch-items", "20", "--batch-rounds", "2", "--rounds", "1", "--receivables-invoices", "200",
+                       "--markdown"]) == 0
     rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines()[2:]]
     measures = {row[0].removeprefix("| ") for row in rows}
     assert all(len(row) == 4 for row in rows)  # a table, nothing else on stdout
@@ -20,6 +21,11 @@ def test_make_bench_prints_every_measure_and_meets_the_call_targets(capsys: pyte
     assert {f"cold import {fn.logical_id}" for fn in template.functions().values()} < measures
     assert f"cold import {bench.cold_start.FLOOR_NAME}" in measures
     assert {"batch of 20: API SQS calls", "batch of 20: where the end to end time goes (moto)"} < measures
+    receivables = [row for row in rows if row[0].endswith(", 200 invoices (60 unpaid)")]
+    assert [row[0].removeprefix("| ") for row in receivables] == [
+        "aging, 200 invoices (60 unpaid)", "metrics, 200 invoices (60 unpaid)"]
+    assert all("60 items read" in row[1] and "x the unpaid invoices' keys alone" in row[1] and row[3] == "ok |"
+               for row in receivables)
     end_to_end = next(row for row in rows if row[0] == "| batch of 20, finalize + sweep, end to end (moto)")
     assert "the median of 2 rounds: " in end_to_end[1] and "completed, 20 finalized, 0 failed" in end_to_end[1]
 

@@ -56,8 +56,8 @@ def business(api: Api) -> dict[str, str]:
 
 
 def new_open(business: dict[str, str], total: int, customer: str = "customer") -> str:
-    from invoicing.schemas.invoices import InvoiceCreate
     from invoicing.operations import invoices
+    from invoicing.schemas.invoices import InvoiceCreate
 
     request = InvoiceCreate.model_validate({"customer_id": business[customer], "due_date": "2030-01-31",
                                             "line_items": [{"description": "Service", "unit_price": total}]})
