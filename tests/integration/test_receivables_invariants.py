@@ -278,6 +278,16 @@ class Receivables(RuleBasedStateMachine):
             invoice.status = "open"
         self.invoices.append(invoice)
 
+    @rule(customers=st.lists(st.integers(0, 2), min_size=1, max_size=4), cents=st.integers(1, 5000))
+    def create_batch(self, customers: list[int], cents: int) -> None:
+        """A finalizing batch (small: done before the answer): its invoices open, each with its AR entry."""
+        items = [{"customer_id": self.customers[c], "due_date": "2030-01-31",
+                  "line_items": [{"description": "Batch work", "unit_price": cents}]} for c in customers]
+        done = self.expect(self.api.post("/api/v1/invoices/batch", {"items": items, "finalize": True}), 201)["data"]
+        assert (done["status"], done["finalized"]) == ("completed", len(items)), done
+        for item, customer in zip(done["items"], customers, strict=True):
+            self.invoices.append(ModelInvoice(item["invoice_id"], self.customers[customer], cents, "open"))
+
     @rule(cents=st.integers(1, 6000), kind=st.integers(0, 9))
     def create_transaction(self, cents: int, kind: int) -> None:
         """Mostly money in, in the business's currency; sometimes money out (0) or euros (1)."""
