@@ -2,7 +2,7 @@
 
 Every operation, authenticated as the owner of a business holding the demo data (so generated
 requests can meet existing ids: about half the cases get a real id of the right kind in their
-path), at least ``FUZZ_REQUESTS_PER_OPERATION`` requests each (125 x 40 operations = 5,000 by
+path), at least ``FUZZ_REQUESTS_PER_OPERATION`` requests each (125 x 52 operations = 6,500 by
 default; ``make fuzz`` asks for more), with fixed seeds. All of schemathesis' checks must pass:
 no 5xx, responses and status codes as documented, content types, headers.
 
@@ -100,7 +100,8 @@ def demo(aws_for_fuzzing: None) -> dict[str, Any]:
     """A business of its own for each operation (what one operation's fuzzing writes does not
     slow down the next one's lists, and each run is reproducible alone) holding demo-like data:
     customers, a product variant in stock at a location, delayed charges, a draft and an open
-    invoice, an active and a paused recurring template, a completed batch; and the ids to aim at."""
+    invoice (partly paid from a bank transaction), an active and a paused recurring template, a
+    completed batch; and the ids to aim at."""
     tenant = create_tenant()
     auth = {"Authorization": f"Bearer {tenant.token}", "x-business-id": tenant.business_id}
 
@@ -130,9 +131,11 @@ def demo(aws_for_fuzzing: None) -> dict[str, Any]:
     call("POST", f"/api/v1/recurring/{templates[1]}/pause")
     batch = call("POST", "/api/v1/invoices/batch", {"items": [{k: body[k] for k in ("due_date", "line_items")}
                                                               | {"customer_id": c} for c in customers]})
+    txn = call("POST", "/api/v1/transactions", {"amount": 100_000, "description": "Deposit"})["id"]
+    payment = call("POST", f"/api/v1/invoices/{invoices[1]}/payments", {"transaction_id": txn, "amount": 100})["id"]
     ids = {"invoice_id": invoices, "customer_id": customers, "charge_id": charges, "product_id": [product],
            "variant_id": [variant], "location_id": [location], "template_id": templates,
-           "batch_id": [batch["batch_id"]]}
+           "batch_id": [batch["batch_id"]], "transaction_id": [txn], "payment_id": [payment]}
     return {"auth": auth, "ids": ids}
 
 
