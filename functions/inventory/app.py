@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from invoicing.domain.models import Adjustment, Location, Product, StockLevel, Variant
 from invoicing.http.api import InvoicingApi, entry_point
 from invoicing.http.envelope import Envelope, Page, counted, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
 from invoicing.operations import inventory
-from invoicing.schemas.inventory import AdjustmentCreate, LocationCreate, ProductCreate, VariantCreate
+from invoicing.schemas.inventory import AdjustmentCreate, LocationCreate, ProductCreate, ProductDetail, VariantCreate
 from invoicing.schemas.types import Uuid
 
 app = InvoicingApi()
@@ -32,6 +32,25 @@ def list_products(limit: Limit = 50, cursor: Cursor = None, direction: Direction
     request = page_request(limit, cursor, direction, descending, include_total_count)
     page, items = inventory.list_products(app.caller.business_id, request)
     return ok(page.as_dict(items), code="product.list", message="Products retrieved")
+
+
+ProductId = Annotated[Uuid, Path(description="The product's UUID")]
+VariantId = Annotated[Uuid, Path(description="The variant's UUID")]
+
+
+@app.get("/api/v1/inventory/products/<product_id>", responses=documented(200, 404), summary="Get product",
+         tags=["inventory"], operation_id="get_product_api_v1_inventory_products__id__get")
+def get_product(product_id: ProductId, include_variants: Annotated[bool, Query(
+        description="Also list the product's variants")] = False) -> Envelope[ProductDetail]:
+    product = inventory.get_product(app.caller.business_id, product_id, include_variants=include_variants)
+    return ok(product, code="product.retrieved", message="Product retrieved")
+
+
+@app.get("/api/v1/inventory/products/variants/<variant_id>", responses=documented(200, 404), summary="Get variant",
+         tags=["inventory"], operation_id="get_variant_api_v1_inventory_products_variants__id__get")
+def get_variant(variant_id: VariantId) -> Envelope[Variant]:
+    return ok(inventory.get_variant(app.caller.business_id, variant_id), code="variant.retrieved",
+              message="Variant retrieved")
 
 
 @app.post("/api/v1/inventory/products/variants", status_code=201, responses=documented(201, 404, 409),

@@ -536,3 +536,31 @@ def test_the_sample_events_work_against_the_demo_data(aws: None) -> None:
     assert made["statusCode"] == 201, made["body"]
     assert listed["statusCode"] == 200, listed["body"]
     assert json.loads(listed["body"])["data"]["items"] == []  # nothing stocked yet
+
+
+def test_a_product_and_a_variant_are_read_by_id(api: Api) -> None:
+    coffee, tea = product(api), product(api, name="Tea")
+    made = [variant(api, coffee["id"], f"C-{n}", name=f"{n} kg") for n in (1, 2)]
+    variant(api, tea["id"], "T-1")
+    reply = api.get(f"{PRODUCTS}/{coffee['id']}")
+    assert reply.status == 200, reply.body
+    assert reply.json()["data"] == {**coffee, "variant_count": 2, "variants": None}
+    with_variants = api.get(f"{PRODUCTS}/{coffee['id']}", query="include_variants=true").json()["data"]
+    assert with_variants["variants"] == made  # oldest first, only this product's
+    got = api.get(f"{VARIANTS}/{made[1]['id']}")
+    assert (got.status, got.json()["data"]) == (200, made[1])
+    # the literal route still lists (API Gateway and the local front prefer a literal segment)
+    assert api.get(VARIANTS).status == 200
+
+
+def test_a_missing_or_foreign_product_or_variant_is_404(api: Api) -> None:
+    other = make_tenant(name="Other")
+    theirs = product(api, as_tenant=other)
+    their_variant = variant(api, theirs["id"], "X-1", as_tenant=other)
+    for path, code in ((f"{PRODUCTS}/{MISSING}", "product_not_found"),
+                       (f"{PRODUCTS}/{theirs['id']}", "product_not_found"),
+                       (f"{VARIANTS}/{MISSING}", "variant_not_found"),
+                       (f"{VARIANTS}/{their_variant['id']}", "variant_not_found")):
+        reply = api.get(path)
+        assert (reply.status, reply.json()["code"]) == (404, code), (path, reply.body)
+    assert ("path", "product_id") in errors_at(api.get(f"{PRODUCTS}/not-a-uuid"))

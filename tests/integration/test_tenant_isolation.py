@@ -118,6 +118,8 @@ OPERATIONS: list[Op] = [
     ("POST", "/api/v1/invoices", lambda i: {"customer_id": "A", "due_date": "2031-01-31",
                                             "line_items": [{"variant_id": i, "quantity": 1}]}, "variant_id"),
     ("GET", "/api/v1/transactions/{id}", lambda i: None, "transaction_id"),
+    ("GET", "/api/v1/inventory/products/{id}", lambda i: None, "product_id"),
+    ("GET", "/api/v1/inventory/products/variants/{id}", lambda i: None, "variant_id"),
     ("POST", "/api/v1/invoices/{id}/payments", lambda i: {"transaction_id": "A", "amount": 1}, "open_invoice_id"),
     ("POST", "/api/v1/invoices/{a_open}/payments", lambda i: {"transaction_id": i, "amount": 1}, "transaction_id"),
     ("GET", "/api/v1/invoices/{id}/payments", lambda i: None, "open_invoice_id"),

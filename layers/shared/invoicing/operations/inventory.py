@@ -6,7 +6,7 @@ from invoicing.domain.clock import now_iso
 from invoicing.domain.ids import uuid7
 from invoicing.domain.models import Adjustment, Location, Product, StockLevel, Variant
 from invoicing.errors import BadRequest, Conflict
-from invoicing.schemas.inventory import AdjustmentCreate, LocationCreate, ProductCreate, VariantCreate
+from invoicing.schemas.inventory import AdjustmentCreate, LocationCreate, ProductCreate, ProductDetail, VariantCreate
 from invoicing.storage import catalog, locations, lookup, retry, stock
 from invoicing.storage.paging import PageRequest, QueryPage
 
@@ -21,6 +21,18 @@ def create_product(business_id: str, body: ProductCreate) -> Product:
 
 def list_products(business_id: str, request: PageRequest) -> tuple[QueryPage, list[Product]]:
     return catalog.list_products(business_id, request)
+
+
+def get_product(business_id: str, product_id: str, *, include_variants: bool = False) -> ProductDetail:
+    """The product, how many variants it has, and (asked for) the variants: a GetItem and a Query."""
+    product = catalog.get_product(business_id, product_id)
+    variants = catalog.variants_of(business_id, product_id)
+    return ProductDetail(**product.model_dump(), variant_count=len(variants),
+                         variants=variants if include_variants else None)
+
+
+def get_variant(business_id: str, variant_id: str) -> Variant:
+    return lookup.fetch(business_id, variants=[variant_id], business=False).require_variant(variant_id)
 
 
 def create_variant(business_id: str, body: VariantCreate) -> Variant:

@@ -1,4 +1,5 @@
-"""Request bodies of the inventory endpoints: catalog, locations, stock adjustments."""
+"""Request bodies (and the product detail answer) of the inventory endpoints: catalog, locations,
+stock adjustments."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from invoicing.domain.models import Product, Variant
 from invoicing.schemas.types import Cents, Integer, RequestBody, Uuid
 
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -61,3 +63,10 @@ class AdjustmentCreate(RequestBody):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
                       Field(examples=["Received shipment"])]
 
+
+
+class ProductDetail(Product):
+    """A product with its variants' count, and the variants when ``include_variants`` asks."""
+
+    variant_count: int
+    variants: list[Variant] | None = Field(default=None, description="The variants (include_variants=true)")

@@ -12,8 +12,8 @@ from typing import Any
 from invoicing.domain.models import Product, Variant
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
-from invoicing.storage.paging import PageRequest, Partition, QueryPage, query_page
-from invoicing.storage.table import get_item, put_item
+from invoicing.storage.paging import PageRequest, Partition, QueryPage, query_all, query_page
+from invoicing.storage.table import get_item, put_item, table_name
 
 
 def product_not_found(product_id: str) -> NotFound:
@@ -27,6 +27,22 @@ def put_product(product: Product) -> None:
 
 def product_exists(business_id: str, product_id: str) -> bool:
     return get_item(keys.business(business_id), keys.product(product_id), consistent=False, attributes="PK") is not None
+
+
+def get_product(business_id: str, product_id: str) -> Product:
+    item = get_item(keys.business(business_id), keys.product(product_id))
+    if item is None:
+        raise product_not_found(product_id)
+    return Product.model_validate(item)
+
+
+def variants_of(business_id: str, product_id: str) -> list[Variant]:
+    """Every variant of one product (GSI1), oldest first."""
+    return [Variant.model_validate(item) for item in query_all({
+        "TableName": table_name(), "IndexName": keys.GSI1, "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": keys.GSI1PK},
+        "ExpressionAttributeValues": {":pk": {"S": keys.variants_of_product(business_id, product_id)}},
+    })]
 
 
 def list_products(business_id: str, request: PageRequest) -> tuple[QueryPage, list[Product]]:
