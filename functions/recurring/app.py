@@ -32,6 +32,10 @@ def create_template(body: Annotated[RecurringCreate, Body()]) -> Envelope[Recurr
                    message="Recurring template created")
 
 
+@app.get(f"{BASE}/invoices", responses=documented(200), summary="List recurring invoice templates", tags=TAGS,
+         description="DayZero's shortcut for the invoice templates: every template of this service is one "
+                     "(recurrence_type 'invoice'), so this is the list below.",
+         operation_id="list_recurring_invoice_templates")
 @app.get(BASE, responses=documented(200), summary="List recurring templates", tags=TAGS,
          description="Newest first by default; filters combine with AND.")
 def list_templates(

@@ -89,6 +89,11 @@ def test_list_filters_and_pages(api: Api, shop: dict, calendar: Calendar) -> Non
     rest = api.get(RECURRING, query=f"limit=2&cursor={page['next_cursor']}").json()["data"]
     assert [t["id"] for t in rest["items"]] == [first["id"]] and not rest["has_next"]
     assert api.get(RECURRING, query="status=bogus").status == 422
+    # DayZero's shortcut for invoice templates (all of this service's): the same list, the same filters
+    shortcut = api.get(f"{RECURRING}/invoices", query="status=active")
+    assert shortcut.status == 200, shortcut.body
+    assert [t["id"] for t in shortcut.json()["data"]["items"]] == [t["id"] for t in active]
+    assert api.get(f"{RECURRING}/invoices", as_tenant=make_tenant(name="Other")).json()["data"]["items"] == []
 
 
 def test_another_business_templates_answer_like_missing_ones(api: Api, shop: dict, calendar: Calendar) -> None:
