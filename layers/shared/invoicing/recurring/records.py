@@ -25,7 +25,7 @@ from typing import Any
 from invoicing.domain.models import RecurringTemplate
 from invoicing.errors import NotFound
 from invoicing.storage import keys, lookup, transactions
-from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_all, query_page
+from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, condition, query_all, query_page
 from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, put_item, table_name, value
 
@@ -146,15 +146,8 @@ def list_page(business_id: str, request: PageRequest, *, statuses: Sequence[str]
               customer_id: str | None = None) -> tuple[QueryPage, list[RecurringTemplate]]:
     """GSI1 (the business's templates, creation order); the filters are applied while reading."""
     where = Partition.on_gsi1(business_id, keys.recurring_templates(business_id), keys.RECURRING)
-    clauses, names, values = [], {}, {}
-    if statuses:
-        names["#status"] = "status"
-        clauses.append(f"#status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})")
-        values.update({f":s{i}": value(s) for i, s in enumerate(statuses)})
-    if customer_id:
-        clauses.append("customer_id = :customer")
-        values[":customer"] = value(customer_id)
-    filter_ = Filter(" AND ".join(clauses), names, values) if clauses else None
+    filter_ = Filter.all_of(condition("status", "in", *statuses) if statuses else None,
+                            condition("customer_id", "=", customer_id) if customer_id else None)
     page = query_page(where, request, filter_)
     return page, [of_item(item) for item in page.items]
 

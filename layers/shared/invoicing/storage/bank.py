@@ -13,7 +13,7 @@ from typing import Any
 from invoicing.domain.models import BankTransaction, Payment, TransactionSummary
 from invoicing.errors import NotFound
 from invoicing.storage import keys, lookup, transactions
-from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_page
+from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, condition, query_page
 from invoicing.storage.table import client, get_item, put_item
 
 
@@ -73,7 +73,7 @@ def release_action(business_id: str, transaction_id: str, amount: int, now: str)
 
 def list_page(business_id: str, request: PageRequest, *, reconciled: bool | None = None
               ) -> tuple[QueryPage, list[BankTransaction]]:
-    filter_ = None if reconciled is None else Filter("reconciled = :r", {}, {":r": {"BOOL": reconciled}})
+    filter_ = Filter.all_of(None if reconciled is None else condition("reconciled", "=", reconciled))
     page = query_page(Partition.of(business_id, keys.BANK_TRANSACTION), request, filter_)
     return page, [of_item(item) for item in page.items]
 

@@ -17,7 +17,7 @@ from invoicing.domain.delayed_charges import require_pending
 from invoicing.domain.models import DelayedCharge
 from invoicing.errors import NotFound
 from invoicing.storage import keys, transactions
-from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_all, query_page
+from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, condition, query_all, query_page
 from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, key, put_item, serialize, table_name, value
 
@@ -95,9 +95,6 @@ def list_page(business_id: str, request: PageRequest, *, customer_id: str | None
 
     A customer, a status, or both are served by an index (GSI4, GSI5, GSI1: the customer's
     charges by status, then id); the other filters are applied while reading."""
-    conditions: list[str] = []
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
     if customer_id and status:
         where = Partition.on_gsi1(business_id, keys.delayed_charges_of_customer(business_id, customer_id),
                                   keys.delayed_charge_by_status(status))
@@ -109,14 +106,8 @@ def list_page(business_id: str, request: PageRequest, *, customer_id: str | None
                                    keys.DELAYED_CHARGE)
     else:
         where = Partition.of(business_id, keys.DELAYED_CHARGE)
-    if type:
-        conditions.append("#type = :type")
-        names["#type"] = "type"
-        values[":type"] = value(type)
-    if search:
-        conditions.append("contains(search_text, :search)")
-        values[":search"] = value(search.lower())
-    filter_ = Filter(" AND ".join(conditions), names=names, values=values) if conditions else None
+    filter_ = Filter.all_of(condition("type", "=", type) if type else None,
+                            condition("search_text", "contains", search.lower()) if search else None)
     page = query_page(where, request, filter_)
     return page, [DelayedCharge.model_validate(item) for item in page.items]
 

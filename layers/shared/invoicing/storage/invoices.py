@@ -19,7 +19,7 @@ from invoicing.domain.lifecycle import invoice_number, transition
 from invoicing.domain.models import Invoice, JournalEntry
 from invoicing.errors import NotFound
 from invoicing.storage import journal, keys, lookup, stock, transactions
-from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_all, query_page
+from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, condition, query_all, query_page
 from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, put_item, table_name
 
@@ -208,7 +208,6 @@ def list_page(business_id: str, request: PageRequest, *, sort_by: str, invoice_i
     """In creation order: the table, or the customer's or the status's own index (one Query a
     page); sorted by due date, total or number: GSI1/2/3. Other filters are applied while reading."""
     index = keys.invoices_index(business_id)
-    clauses, names, values = [], {}, {}
     by_customer = sort_by == "created_at" and not invoice_id and bool(customer_id)
     by_status = sort_by == "created_at" and not invoice_id and not customer_id and len(statuses) == 1
     if by_customer:
@@ -222,26 +221,14 @@ def list_page(business_id: str, request: PageRequest, *, sort_by: str, invoice_i
     else:
         gsi = {"due_date": keys.GSI1, "total": keys.GSI2, "number": keys.GSI3}[sort_by]
         where = Partition.on_index(business_id, gsi, index)
-    if invoice_id and sort_by != "created_at":
-        clauses.append("id = :id")
-        values[":id"] = {"S": invoice_id}
-    if customer_id and not by_customer:
-        clauses.append("customer_id = :customer")
-        values[":customer"] = {"S": customer_id}
-    if statuses and not by_status:
-        names["#status"] = "status"
-        clauses.append(f"#status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})")
-        values.update({f":s{i}": {"S": s} for i, s in enumerate(statuses)})
-    if variant_id:
-        clauses.append("contains(variant_ids, :variant)")
-        values[":variant"] = {"S": variant_id}
-    if product_id:
-        clauses.append("contains(product_ids, :product)")
-        values[":product"] = {"S": product_id}
-    if search:
-        clauses.append("contains(search_text, :search)")
-        values[":search"] = {"S": search.lower()}
-    filter_ = Filter(" AND ".join(clauses), names, values) if clauses else None
+    filter_ = Filter.all_of(
+        condition("id", "=", invoice_id) if invoice_id and sort_by != "created_at" else None,
+        condition("customer_id", "=", customer_id) if customer_id and not by_customer else None,
+        condition("status", "in", *statuses) if statuses and not by_status else None,
+        condition("variant_ids", "contains", variant_id) if variant_id else None,
+        condition("product_ids", "contains", product_id) if product_id else None,
+        condition("search_text", "contains", search.lower()) if search else None,
+    )
     page = query_page(where, request, filter_)
     return page, [Invoice.model_validate(item) for item in page.items]
 

@@ -8,7 +8,7 @@ from typing import Any
 from invoicing.domain.models import JournalEntry
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
-from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, query_page
+from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, condition, query_page
 from invoicing.storage.table import get_item
 
 
@@ -64,14 +64,8 @@ def list_page(business_id: str, request: PageRequest, *, invoice_id: str | None 
                                    keys.JOURNAL)
     else:
         where = Partition.on_gsi1(business_id, keys.journal_index(business_id), "")
-    clauses, values = [], {}
-    if start_date:
-        clauses.append("entry_date >= :start")
-        values[":start"] = {"S": start_date}
-    if end_date:
-        clauses.append("entry_date <= :end")
-        values[":end"] = {"S": end_date}
-    filter_ = Filter(" AND ".join(clauses), {}, values) if clauses else None
+    filter_ = Filter.all_of(condition("entry_date", ">=", start_date) if start_date else None,
+                            condition("entry_date", "<=", end_date) if end_date else None)
     page = query_page(where, request, filter_)
     return page, [JournalEntry.model_validate(item) for item in page.items]
 

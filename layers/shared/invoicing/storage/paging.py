@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from invoicing.errors import BadRequest
 from invoicing.storage import keys
-from invoicing.storage.table import client, deserialize, table_name
+from invoicing.storage.table import client, deserialize, table_name, value
 
 Direction = Literal["next", "prev"]
 _MAX_KEY_BYTES = 1024
@@ -82,6 +82,35 @@ class Filter:
     expression: str
     names: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def all_of(cls, *conditions: Condition | None) -> Filter | None:
+        """The conditions given (None: that filter was not asked for) joined by AND; None if none.
+        Each gets its own placeholders, so one attribute may appear twice (a date range)."""
+        parts, names, values = [], {}, {}
+        for i, condition in enumerate(c for c in conditions if c is not None):
+            name, operands = f"#f{i}", [f":f{i}_{j}" for j in range(len(condition.operands))]
+            names[name] = condition.attribute
+            values.update({placeholder: value(v) for placeholder, v in zip(operands, condition.operands, strict=True)})
+            if condition.op == "contains":
+                parts.append(f"contains({name}, {operands[0]})")
+            elif condition.op == "in":
+                parts.append(f"{name} IN ({', '.join(operands)})")
+            else:
+                parts.append(f"{name} {condition.op} {operands[0]}")
+        return cls(" AND ".join(parts), names, values) if parts else None
+
+
+@dataclass(frozen=True)
+class Condition:
+    attribute: str
+    op: Literal["=", ">=", "<=", "contains", "in"]
+    operands: tuple[Any, ...]
+
+
+def condition(attribute: str, op: Literal["=", ">=", "<=", "contains", "in"], *operands: Any) -> Condition:
+    """One condition of a ``Filter.all_of``: ``condition("status", "in", "open", "draft")``."""
+    return Condition(attribute, op, operands)
 
 
 @dataclass(frozen=True)
