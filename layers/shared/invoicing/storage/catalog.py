@@ -12,8 +12,8 @@ from typing import Any
 from invoicing.domain.models import Product, Variant
 from invoicing.errors import Conflict, NotFound
 from invoicing.storage import keys, transactions
-from invoicing.storage.paging import PageRequest, Partition, QueryPage, query_all, query_page
-from invoicing.storage.table import get_item, put_item, table_name
+from invoicing.storage.paging import PageRequest, Partition, QueryPage, query_every, query_page
+from invoicing.storage.table import get_item, put_item
 
 
 def product_not_found(product_id: str) -> NotFound:
@@ -38,11 +38,8 @@ def get_product(business_id: str, product_id: str) -> Product:
 
 def variants_of(business_id: str, product_id: str) -> list[Variant]:
     """Every variant of one product (GSI1), oldest first."""
-    return [Variant.model_validate(item) for item in query_all({
-        "TableName": table_name(), "IndexName": keys.GSI1, "KeyConditionExpression": "#pk = :pk",
-        "ExpressionAttributeNames": {"#pk": keys.GSI1PK},
-        "ExpressionAttributeValues": {":pk": {"S": keys.variants_of_product(business_id, product_id)}},
-    })]
+    where = Partition.on_gsi1(business_id, keys.variants_of_product(business_id, product_id), keys.VARIANT)
+    return [Variant.model_validate(item) for item in query_every(where)]
 
 
 def list_products(business_id: str, request: PageRequest) -> tuple[QueryPage, list[Product]]:

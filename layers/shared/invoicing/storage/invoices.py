@@ -19,9 +19,9 @@ from invoicing.domain.lifecycle import invoice_number, transition
 from invoicing.domain.models import Invoice, JournalEntry
 from invoicing.errors import NotFound
 from invoicing.storage import journal, keys, lookup, stock, transactions
-from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, condition, query_all, query_page
+from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, condition, query_every, query_page
 from invoicing.storage.retry import LostRace
-from invoicing.storage.table import client, get_item, put_item, table_name
+from invoicing.storage.table import client, get_item, put_item
 
 
 @dataclass(frozen=True)
@@ -240,8 +240,4 @@ UNPAID_ATTRIBUTES = ("id", "number", "customer_id", "customer_name", "status", "
 
 def unpaid(business_id: str) -> list[dict[str, Any]]:
     """The open and partially paid invoices' ``UNPAID_ATTRIBUTES``, from GSI6 (in due-date order)."""
-    return query_all({
-        "TableName": table_name(), "IndexName": keys.UNPAID,
-        "KeyConditionExpression": "#pk = :pk", "ExpressionAttributeNames": {"#pk": keys.GSI6PK},
-        "ExpressionAttributeValues": {":pk": {"S": keys.unpaid_invoices(business_id)}},
-    })
+    return query_every(Partition.on_index(business_id, keys.UNPAID, keys.unpaid_invoices(business_id)))

@@ -202,6 +202,11 @@ def query_all(args: dict[str, Any], *, limit: int | None = None) -> list[dict[st
     return [deserialize(item) for out in _responses(args, limit) for item in out.get("Items", [])]
 
 
+def query_every(where: Partition) -> list[dict[str, Any]]:
+    """Every item (deserialized) of a list, in order: ``query_all`` of its Partition."""
+    return query_all(_query_args(where))
+
+
 def _count(where: Partition, filter_: Filter | None = None) -> int:
     return sum(out["Count"] for out in _responses({**_query_args(where, filter_), "Select": "COUNT"}))
 
