@@ -47,3 +47,4 @@ def timing(client: Any) -> Iterator[Counter[str]]:
     finally:
         client.meta.events.unregister(f"before-parameter-build.{service}.*", start)
         client.meta.events.unregister(f"after-call.{service}.*", stop)
+

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from bench import aws_calls
+from bench import aws_calls, units
 from devstack import runtime
 from devstack.emulated import Tenant, create_tenant, emulated_aws
 from devstack.events import api_event
@@ -38,6 +38,7 @@ CUSTOMERS = 200  # each with a pending charge and a pending credit, swept by its
 LINES = 3
 MEMORY_TARGET_MB = 128
 TIME_TARGET = 3.0
+UNITS_TARGET = 2.5  # transactional writes cost twice a plain one: near the floor
 ROUNDS = 3
 
 
@@ -56,6 +57,8 @@ class Result:
     status: str  # the batch's, once drained: "completed" when every item is done and none failed
     outcome: str  # "1000 finalized, 0 failed"
     seconds: Counter[str]  # inside each AWS operation, end to end ("SQS " before SQS's)
+    units: Counter[str]  # read and write units the batch consumed, end to end (bench/units.py)
+    raw_write_units: float  # the raw BatchWriteItem's
     ratios: tuple[float, ...] = ()  # every round's ratio, when this is the median round of several
 
     @property
@@ -83,12 +86,25 @@ class Result:
              f"{self.transact_seconds / self.raw_seconds:.1f}x raw ({self.transact_seconds:.2f} s)", "report", ""),
             (f"batch of {n}: DynamoDB calls per item", f"{per_item:.2f} ({detail})", "report", ""),
             (f"batch of {n}: where the end to end time goes ({self.backend})", self._where(), "report", ""),
+            *self._capacity(),
             (f"batch of {n}: API handler peak memory",
              f"{self.peak_mb / self.decode_mb:.1f}x decoding the request alone ({self.peak_mb:.1f} MB vs "
              f"{self.decode_mb:.1f} MB, tracemalloc)",
              f"<= {MEMORY_TARGET_MB} MB", "ok" if self.peak_mb <= MEMORY_TARGET_MB else "MISS"),
         ]
 
+
+    def _capacity(self) -> list[tuple[str, str, str, str]]:
+        """Write units (computed alike on both backends, bench/units.py); reads where they are sized."""
+        ratio = self.units["write"] / self.raw_write_units
+        reads = f" + {self.units['read'] / self.items:.1f} read" if self.backend == "DynamoDB Local" else ""
+        kinds = sorted(((n, k.removeprefix("write ")) for k, n in self.units.items() if k.startswith("write ")),
+                       reverse=True)
+        where = ", ".join(f"{kind} {n / self.items:.1f}" for n, kind in kinds)
+        return [(f"batch of {self.items}: write units against a raw BatchWriteItem ({self.backend})",
+                 f"{ratio:.2f}x ({self.units['write']:,.0f} vs {self.raw_write_units:,.0f}; per item "
+                 f"{self.units['write'] / self.items:.1f} write{reads} units; writes by item: {where})",
+                 f"<= {UNITS_TARGET:.1f}x", "ok" if ratio <= UNITS_TARGET else "MISS")]
 
     def _spread(self) -> str:
         if len(self.ratios) < 2:
@@ -141,12 +157,13 @@ def _business(items: int) -> tuple[Tenant, dict[str, Any], list[dict[str, Any]]]
     return tenant, body, people
 
 
-def _raw_writes(items: int, like: dict[str, Any]) -> tuple[float, float]:
+def _raw_writes(items: int, like: dict[str, Any]) -> tuple[float, float, float]:
     """``items`` copies of an invoice as stored, written with BatchWriteItem (25 per call), then
-    again (other keys) with TransactWriteItems (10 per call); each timed."""
+    again (other keys) with TransactWriteItems (10 per call); each timed, and the first one's
+    write units."""
     from invoicing.batches import records as batch_records
     from invoicing.domain.models import Invoice
-    from invoicing.storage import invoices, keys, transactions
+    from invoicing.storage import invoices, keys, table, transactions
 
     invoice = Invoice.model_validate(like)
     records = []
@@ -154,15 +171,16 @@ def _raw_writes(items: int, like: dict[str, Any]) -> tuple[float, float]:
         record = invoices.item_of(invoice.model_copy(update={"id": f"raw-{i:05d}"}), version=1)
         record[keys.SK] = f"RAW#{i:05d}"
         records.append(record)
-    start = time.perf_counter()
-    batch_records.write_new(records)
-    raw = time.perf_counter() - start
+    with units.writes(table.client()) as spent:
+        start = time.perf_counter()
+        batch_records.write_new(records)
+        raw = time.perf_counter() - start
     for record in records:
         record[keys.SK] = f"TRANSACT#{record[keys.SK]}"
     start = time.perf_counter()
     for first in range(0, items, 10):
         transactions.transact([transactions.put(r) for r in records[first:first + 10]])
-    return raw, time.perf_counter() - start
+    return raw, time.perf_counter() - start, spent["write"]
 
 
 def _peak(call: Any) -> float:
@@ -207,15 +225,17 @@ def _round(items: int, peak: float, decode: float) -> Result:
         poller.drain()
         with (aws_calls.timing(client()) as seconds, aws_calls.timing(queue.client()) as api_sqs_seconds,
               aws_calls.timing(poller.sqs) as poller_sqs_seconds):
-            with aws_calls.counting(client()) as dynamodb, aws_calls.counting(queue.client()) as sqs:
+            with (aws_calls.counting(client()) as dynamodb, aws_calls.counting(queue.client()) as sqs,
+                  units.writes(client()) as consumed):
                 start = time.perf_counter()
                 accepted = _accept(tenant, body)
                 accept_seconds = time.perf_counter() - start
                 api_sqs = Counter(sqs)
-            with aws_calls.counting(client()) as more:
+            with aws_calls.counting(client()) as more, units.writes(client()) as more_consumed:
                 start = time.perf_counter()
                 poller.drain()
                 drain_seconds = time.perf_counter() - start
+        consumed.update(more_consumed)
         dynamodb.update(more)
         for op, spent in (api_sqs_seconds + poller_sqs_seconds).items():
             seconds[f"SQS {op}"] += spent
@@ -224,6 +244,6 @@ def _round(items: int, peak: float, decode: float) -> Result:
 
         done = accept.get_batch(tenant.business_id, accepted["batch_id"])
         like = invoices.get_invoice(tenant.business_id, done.items[0].invoice_id).model_dump()
-        raw, transact = _raw_writes(items, like)
+        raw, transact, raw_units = _raw_writes(items, like)
     return Result(items, backend, raw, transact, accept_seconds, drain_seconds, api_sqs, dynamodb, peak, decode,
-                  done.status, f"{done.finalized} finalized, {done.failed} failed", seconds)
+                  done.status, f"{done.finalized} finalized, {done.failed} failed", seconds, consumed, raw_units)

@@ -30,10 +30,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from bench import aws_calls
+from bench.units import item_size
 from devstack.emulated import create_tenant, emulated_aws
 
 INVOICES = 10_000
@@ -42,42 +42,6 @@ CUSTOMERS = 100
 LINES = 3
 PAGE_BYTES = 1024 * 1024  # a Query answers at most 1 MB of items a call
 UNIT_BYTES = 4096  # one read unit: 4 KB strongly consistent, 8 KB eventually consistent
-
-
-# DynamoDB's item size rules (docs: "DynamoDB item sizes and formats").
-
-def _number_size(text: str) -> int:
-    digits = Decimal(text).normalize().as_tuple().digits  # leading and trailing zeroes trimmed
-    significant = len(digits) if any(digits) else 1
-    return math.ceil(significant / 2) + 1
-
-
-def _value_size(value: dict[str, Any]) -> int:
-    (kind, v), = value.items()
-    if kind == "S":
-        return len(v.encode())
-    if kind == "N":
-        return _number_size(v)
-    if kind == "B":
-        return len(v)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(s.encode()) for s in v)
-    if kind == "NS":
-        return sum(_number_size(n) for n in v)
-    if kind == "BS":
-        return sum(len(b) for b in v)
-    if kind == "L":  # 3 bytes, and 1 byte an element
-        return 3 + sum(_value_size(e) + 1 for e in v)
-    if kind == "M":
-        return 3 + sum(len(k.encode()) + _value_size(e) + 1 for k, e in v.items())
-    raise ValueError(f"unknown DynamoDB type {kind}")
-
-
-def item_size(item: dict[str, Any]) -> int:
-    """Bytes of a typed (wire-format) item: attribute names plus values."""
-    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
 
 
 def query_units(sizes: list[int], *, consistent: bool = False) -> float:

@@ -45,6 +45,9 @@ def local_attributes(physical: dict[str, str], prefix: str) -> dict[str, str]:
     for logical_id in template.functions():
         name = function_name(logical_id, scope)
         attributes[f"{logical_id}.Arn"] = f"arn:aws:lambda:{region}:{account}:function:{name}"
+        alias = template.function_alias(logical_id)
+        if alias:  # ``!Ref <LogicalId>.Alias``: the alias ARN, as SAM resolves it
+            attributes[f"{logical_id}.Alias"] = f"{attributes[f'{logical_id}.Arn']}:{alias}"
     for logical_id in template.resources("AWS::IAM::Role"):
         attributes[f"{logical_id}.Arn"] = f"arn:aws:iam::{account}:role/{prefix}-{logical_id}"
     for logical_id in template.resources("AWS::SQS::Queue"):
@@ -188,7 +191,8 @@ class SchedulerClock:
             return self._fire(schedule)
 
     def _function_of(self, arn: str) -> str:
-        name = arn.rsplit(":", 1)[-1]
+        # arn:aws:lambda:<region>:<account>:function:<name>[:<alias or version>]
+        name = arn.split(":")[6]
         physical = runtime.physical_ids()
         for logical_id in template.functions():
             if function_name(logical_id, physical) == name or logical_id == name:

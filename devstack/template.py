@@ -104,7 +104,15 @@ def authorizer() -> tuple[str, list[str]]:
     """(the authorizer function's logical id, its identity headers)."""
     auth = resources("AWS::Serverless::Api")["Api"]["Properties"]["Auth"]
     config = auth["Authorizers"][auth["DefaultAuthorizer"]]
-    return config["FunctionArn"]["Fn::GetAtt"][0], list(config["Identity"]["Headers"])
+    arn = config["FunctionArn"]  # !Ref <LogicalId>.Alias (what SnapStart needs) or !GetAtt <LogicalId>.Arn
+    logical_id = arn["Ref"].split(".")[0] if "Ref" in arn else arn["Fn::GetAtt"][0]
+    return logical_id, list(config["Identity"]["Headers"])
+
+
+def function_alias(logical_id: str) -> str | None:
+    """The alias SAM publishes for the function (its own AutoPublishAlias or the Globals one)."""
+    props = resources("AWS::Serverless::Function")[logical_id]["Properties"]
+    return props.get("AutoPublishAlias") or load().get("Globals", {}).get("Function", {}).get("AutoPublishAlias")
 
 
 # API Gateway's own status and body for the gateway response types the local front answers,

@@ -21,11 +21,12 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.domain.ids import UUID_PATTERN
-from invoicing.http import proxy
+from invoicing.http import proxy, snapshot
 from invoicing.observability import logger, metrics, tracer
 from invoicing.storage.auth import authenticate
 
 _UUID = re.compile(UUID_PATTERN)
+snapshot.prepare()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from invoicing.http import snapshot
 from invoicing.observability import logger, metrics, tracer
 
 DOCUMENT = Path(__file__).with_name("openapi.json")
@@ -77,3 +78,7 @@ def swagger_page() -> Response[str]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+if snapshot.taking_snapshot():  # the document and Swagger UI's assets read into the snapshot
+    _stored_document(), _swagger_assets()

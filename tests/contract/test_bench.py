@@ -20,7 +20,17 @@ def test_make_bench_prints_every_measure_and_meets_the_call_targets(capsys: pyte
     assert len(calls) == 20 and all(row[3] == "ok |" for row in calls)
     assert {f"cold import {fn.logical_id}" for fn in template.functions().values()} < measures
     assert f"cold import {bench.cold_start.FLOOR_NAME}" in measures
+    waited_on = {route.function for route in template.api_routes()} | {template.authorizer()[0]}
+    assert {f"restored first request {function}" for function in waited_on} < measures
+    assert sorted(m.split(" (")[0] for m in measures if m.startswith("cold first request ")) == sorted(
+        f"cold first request {function}" for function in waited_on)
     assert {"batch of 20: API SQS calls", "batch of 20: where the end to end time goes (moto)"} < measures
+    units = next(row for row in rows if row[0] == "| batch of 20: write units against a raw BatchWriteItem (moto)")
+    # Computed by DynamoDB's size rules (bench/units.py), so exact: each invoice's own writes cost
+    # twice its raw write (a transaction), and the rest is what the batch writes besides.
+    raw = float(units[1].split(" vs ")[1].split(";")[0].replace(",", ""))
+    invoice = float(units[1].split("INVOICE ")[1].split(",")[0])
+    assert invoice * 20 == 2 * raw, units[1]
     receivables = [row for row in rows if row[0].endswith(", 200 invoices (60 unpaid)")]
     assert [row[0].removeprefix("| ") for row in receivables] == [
         "aging, 200 invoices (60 unpaid)", "metrics, 200 invoices (60 unpaid)"]
@@ -40,5 +50,20 @@ def test_the_batch_time_verdict_is_ok_within_3x_of_the_raw_write_for_a_completed
     result = bench.batch.Result(
         items=10, backend="moto", raw_seconds=1.0, transact_seconds=1.0, accept_seconds=ratio / 2,
         drain_seconds=ratio / 2, sqs_calls=Counter({"SendMessageBatch": 1}), dynamodb_calls=Counter({"Query": 1}),
-        peak_mb=1.0, decode_mb=1.0, status=status, outcome="10 finalized, 0 failed", seconds=Counter())
+        peak_mb=1.0, decode_mb=1.0, status=status, outcome="10 finalized, 0 failed", seconds=Counter(),
+        units=Counter(), raw_write_units=1.0)
     assert result.rows()[0][3] == verdict
+
+
+@pytest.mark.parametrize(("units", "verdict"), [(240.0, "ok"), (260.0, "MISS")])
+def test_the_batch_write_units_verdict_is_ok_within_2_5x_of_the_raw_write(units: float, verdict: str) -> None:
+    from collections import Counter
+
+    result = bench.batch.Result(
+        items=10, backend="DynamoDB Local", raw_seconds=1.0, transact_seconds=1.0, accept_seconds=1.0,
+        drain_seconds=1.0, sqs_calls=Counter({"SendMessageBatch": 1}), dynamodb_calls=Counter({"Query": 1}),
+        peak_mb=1.0, decode_mb=1.0, status="completed", outcome="10 finalized, 0 failed", seconds=Counter(),
+        units=Counter({"write": units, "read": 30.0}), raw_write_units=100.0)
+    row = next(row for row in result.rows() if "write units" in row[0])
+    assert (row[3], row[1].split(" (")[0]) == (verdict, f"{units / 100:.2f}x")
+    assert f"per item {units / 10:.1f} write + 3.0 read units" in row[1]

@@ -47,7 +47,7 @@ def test_create_standalone_template_and_its_schedule(api: Api, shop: dict, calen
     assert schedule["ScheduleExpressionTimezone"] == calendar.timezone
     target = schedule["Target"]
     assert json.loads(target["Input"]) == {"business_id": shop["business"], "template_id": template["id"]}
-    assert re.search(r":function:invoicing-test[-0-9a-f]*-recurring-run$", target["Arn"]), target["Arn"]
+    assert re.search(r":function:invoicing-test[-0-9a-f]*-recurring-run:live$", target["Arn"]), target["Arn"]
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0 and target["DeadLetterConfig"]["Arn"]
 
 

@@ -22,7 +22,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from invoicing.domain.models import Role
 from invoicing.errors import Unprocessable
-from invoicing.http import idempotency, jsonbody, proxy
+from invoicing.http import idempotency, jsonbody, proxy, snapshot
 from invoicing.http.errors import detail, register_error_handlers, unprocessable
 from invoicing.observability import logger, metrics, tracer
 
@@ -132,6 +132,7 @@ def entry_point(app: InvoicingApi, module: str) -> Handler:
         return app.resolve(event, context)
 
     lambda_handler.__module__ = module
+    snapshot.prepare(app)
     traced = tracer.capture_lambda_handler(metrics.log_metrics(lambda_handler))
     return logger.inject_lambda_context(traced, correlation_id_path=correlation_paths.API_GATEWAY_REST,
                                         clear_state=True)

@@ -18,6 +18,7 @@ still in flight is a 409 too.
 - No header (or an empty one): no idempotency, the request runs as always.
 - The Powertools utility (and the persistence layer) is imported on the first request that
   carries a key, not at cold start: a GET, or a write without the header, never needs it.
+  A SnapStart snapshot imports it during init (``load``, from ``invoicing.http.snapshot``).
 """
 
 from __future__ import annotations
@@ -79,6 +80,13 @@ def _conflict(message: str, code: str) -> ProxyResponse:
 
 def _proxy(status: int, body: Any) -> ProxyResponse:
     return proxy.response(status, json.dumps(body))
+
+
+def load() -> None:
+    """Import what ``_once`` imports, now."""
+    import aws_lambda_powertools.utilities.idempotency  # noqa: F401
+
+    import invoicing.storage.idempotency  # noqa: F401
 
 
 def run(event: Mapping[str, Any], context: Any, business_id: str, answer: Callable[[], ProxyResponse], *,

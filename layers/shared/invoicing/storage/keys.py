@@ -32,6 +32,7 @@ is known.
 | idempotency rec | BIZ#<b>                 | IDEMPOTENCY#<md5 of key>  | (Powertools idempotency; TTL expires_at)     |
 | user            | USER#<user>             | USER                      |                                              |
 | token           | TOKEN#<sha256 of secret>| TOKEN                     | TOKENID#<token id> / TOKEN                   |
+| (never written) | PRIME                   | PRIME                     | read once by a SnapStart init (table.prime)  |
 
 Invoices have two more sort orders on their own indexes: GSI2 (``BIZ#<b>#INVOICES`` /
 ``<total, offset and zero-padded>#<id>``) and GSI3 (``BIZ#<b>#INVOICES`` / ``<number sequence,
@@ -77,6 +78,7 @@ import zlib
 from collections.abc import Callable
 
 PK, SK, GSI1PK, GSI1SK = "PK", "SK", "GSI1PK", "GSI1SK"
+PRIME = "PRIME"  # a key nobody writes: what a snapshot's init reads to warm the SDK
 GSI2PK, GSI2SK, GSI3PK, GSI3SK = "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"
 GSI4PK, GSI4SK, GSI5PK, GSI5SK = "GSI4PK", "GSI4SK", "GSI5PK", "GSI5SK"
 GSI6PK, GSI6SK = "GSI6PK", "GSI6SK"
