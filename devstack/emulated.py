@@ -33,12 +33,13 @@ def reset_clients() -> None:
     """Forget cached settings and clients, so the next call builds them for the current backend."""
     from invoicing.recurring import schedule as scheduler
     from invoicing.settings import settings
-    from invoicing.storage import queue
+    from invoicing.storage import documents, queue
     from invoicing.storage.table import client
 
     settings.cache_clear()
     client.cache_clear()
     queue.client.cache_clear()
+    documents.client.cache_clear()
     scheduler.client.cache_clear()
 
 
@@ -65,7 +66,8 @@ def emulated_aws(table_name: str = "invoicing-local") -> Iterator[dict[str, str]
     with mock_aws(config={"core": core}):
         import boto3
 
-        physical = {"Table": table_name, **template.create_queues(boto3.client("sqs"), table_name)}
+        physical = {"Table": table_name, **template.create_queues(boto3.client("sqs"), table_name),
+                    **template.create_buckets(boto3.client("s3"), table_name)}
         physical.update(scheduler_clock.provision(boto3.client("scheduler"), physical, table_name))
         runtime.apply_environment(physical)
         reset_clients()

@@ -184,10 +184,12 @@ def ensure_table(table_name: str) -> bool:
 
 
 def ensure_queues(prefix: str) -> dict[str, str]:
-    """Create the template's queues (``<prefix>-<LogicalId>``) unless they exist: logical id -> URL."""
+    """Create the template's queues (``<prefix>-<LogicalId>``) unless they exist: logical id -> URL;
+    and its buckets (the documents bucket): logical id -> bucket name."""
     import boto3
 
-    return template.create_queues(boto3.client("sqs"), prefix)
+    return {**template.create_queues(boto3.client("sqs"), prefix),
+            **template.create_buckets(boto3.client("s3"), prefix)}
 
 
 def ensure_schedules(prefix: str, resources: dict[str, str]) -> dict[str, str]:

@@ -236,3 +236,24 @@ def create_queues(sqs: Any, prefix: str) -> dict[str, str]:
     for logical_id in declared:
         create(logical_id)
     return urls
+
+
+# ---------------------------------------------------------------------------------------- buckets
+
+def create_buckets(s3: Any, prefix: str) -> dict[str, str]:
+    """Create the template's AWS::S3::Bucket resources (``<prefix>-<logicalid>``, lower case, as
+    bucket names must be), versioned like the template's. Returns logical id -> bucket name (what
+    ``!Ref`` gives) and ``<LogicalId>.Arn``. An existing bucket is kept."""
+    made: dict[str, str] = {}
+    for logical_id, declared in resources("AWS::S3::Bucket").items():
+        name = f"{prefix}-{logical_id}".lower()[:63]
+        try:
+            s3.create_bucket(Bucket=name)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        props = declared.get("Properties", {})
+        if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        made[logical_id] = name
+        made[f"{logical_id}.Arn"] = f"arn:aws:s3:::{name}"
+    return made

@@ -115,3 +115,35 @@ def readme_banner() -> str:
     found = re.search(r"<!-- the local stack's banner[^>]*-->\n```\n(.*?)```", readme, flags=re.S)
     assert found, "README.md lost the sample banner's marker comment"
     return found.group(1)
+
+
+# ---------------------------------------------------------------- documents (DocumentsQueue)
+
+def send_document_event(business_id: str, invoice_id: str, detail_type: str = "invoice.finalized",
+                        payment_id: str | None = None, *, event_id: str | None = None) -> str:
+    """Send DocumentsQueue an EventBridge event as the events feature's rule will: the whole event
+    as the body (until that feature lands, nothing else sends to the queue locally)."""
+    import uuid
+
+    import boto3
+
+    from devstack import runtime
+
+    event_id = event_id or str(uuid.uuid4())
+    detail = {"event_id": event_id, "business_id": business_id, "invoice_id": invoice_id,
+              **({"payment_id": payment_id} if payment_id else {})}
+    body = {"version": "0", "id": event_id, "source": "invoicing", "detail-type": detail_type,
+            "account": "123456789012", "time": "2026-12-02T21:15:00Z", "region": "us-east-1", "resources": [],
+            "detail": detail}
+    boto3.client("sqs").send_message(QueueUrl=runtime.physical_id("DocumentsQueue"), MessageBody=json.dumps(body))
+    return event_id
+
+
+def deliver_documents() -> Any:
+    """Run DocumentsFunction on everything in its queue, redelivering failed records (as their
+    visibility timeout would) until the queue is empty or they are dead-lettered."""
+    from devstack import template
+    from devstack.sqs_poller import SqsPoller
+
+    sources = [s for s in template.sqs_sources() if s.function == "DocumentsFunction"]
+    return SqsPoller(sources=sources).drain()

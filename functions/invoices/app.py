@@ -14,7 +14,8 @@ from invoicing.http.api import InvoicingApi, entry_point
 from invoicing.http.envelope import Envelope, Page, counted, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, page_request
 from invoicing.observability import metrics
-from invoicing.operations import invoices, payments
+from invoicing.operations import documents, invoices, payments
+from invoicing.schemas.documents import GetInvoicePdfUrlResponse
 from invoicing.schemas.invoices import InvoiceCreate, InvoiceUpdate
 from invoicing.schemas.types import Uuid
 
@@ -163,6 +164,16 @@ def mark_delivered(
 ) -> Envelope[Invoice]:
     invoice = invoices.mark_delivered(app.caller.business_id, invoice_id, delivered_on)
     return ok(invoice, code="invoice.delivered", message="Invoice marked delivered")
+
+
+@app.get("/api/v1/invoices/<invoice_id>/pdf", responses=documented(200, 409), summary="Get fresh invoice PDF URL",
+         description="A new presigned URL of the PDF of the invoice's current state, valid 15 minutes: call this "
+         "when you need to download it. The PDF is rendered a few seconds after each change (finalize, payment, "
+         "void, ...); until then, and for drafts (which have no PDF), 409.", tags=["invoices"],
+         operation_id="get_invoice_pdf_url_api_v1_invoices__invoice_id__pdf_get")
+def get_invoice_pdf(invoice_id: InvoiceId) -> Envelope[GetInvoicePdfUrlResponse]:
+    return ok(documents.invoice_pdf(app.caller.business_id, invoice_id), code="invoice.pdf_url",
+              message="Invoice PDF URL generated")
 
 
 lambda_handler = entry_point(app, __name__)

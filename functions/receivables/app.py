@@ -10,7 +10,8 @@ from invoicing.domain.models import BankTransaction, Invoice, JournalEntry, Paym
 from invoicing.http.api import InvoicingApi, entry_point
 from invoicing.http.envelope import Envelope, Page, counted, documented, ok
 from invoicing.http.paging import Cursor, Descending, Direction, IncludeTotal, Limit, SortByCreated, page_request
-from invoicing.operations import journal, payments, reports
+from invoicing.operations import documents, journal, payments, reports
+from invoicing.schemas.documents import ReceiptUrl
 from invoicing.schemas.receivables import (
     Aging,
     Deleted,
@@ -93,6 +94,15 @@ def list_payments(
 def delete_payment(invoice_id: InvoiceId, payment_id: PaymentId) -> Envelope[Deleted]:
     payments.remove_payment(app.caller.business_id, invoice_id, payment_id)
     return ok(Deleted(id=payment_id), code="payment.deleted", message="Payment removed")
+
+
+@app.get("/api/v1/invoices/<invoice_id>/payments/<payment_id>/receipt", responses=documented(200, 404, 409),
+         summary="Get fresh payment receipt URL",
+         description="A new presigned URL of the payment's receipt PDF, valid 15 minutes. The receipt is rendered "
+         "a few seconds after the payment is recorded; until then, 409.", tags=["invoices"])
+def get_receipt(invoice_id: InvoiceId, payment_id: PaymentId) -> Envelope[ReceiptUrl]:
+    return ok(documents.receipt(app.caller.business_id, invoice_id, payment_id), code="payment.receipt_url",
+              message="Receipt URL generated")
 
 
 # ---------------------------------------------------------------- write-off, aging, metrics

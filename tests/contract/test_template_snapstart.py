@@ -14,7 +14,7 @@ from samtranslator.translator.transform import transform
 from devstack import template
 
 # Nobody waits on these (queues and schedules invoke them): no snapshot to pay for.
-ASYNCHRONOUS = {"BatchWorkerFunction", "BatchDeadLetterFunction", "RecurringRunFunction"}
+ASYNCHRONOUS = {"BatchWorkerFunction", "BatchDeadLetterFunction", "RecurringRunFunction", "DocumentsFunction"}
 
 
 class _NoManagedPolicies:

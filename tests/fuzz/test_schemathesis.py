@@ -31,7 +31,7 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from helpers import MARK, VALIDATION_KEYS, written
+from helpers import MARK, VALIDATION_KEYS, deliver_documents, send_document_event, written
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
@@ -133,6 +133,8 @@ def demo(aws_for_fuzzing: None) -> dict[str, Any]:
                                                               | {"customer_id": c} for c in customers]})
     txn = call("POST", "/api/v1/transactions", {"amount": 100_000, "description": "Deposit"})["id"]
     payment = call("POST", f"/api/v1/invoices/{invoices[1]}/payments", {"transaction_id": txn, "amount": 100})["id"]
+    send_document_event(tenant.business_id, invoices[1], "payment.created", payment)  # its PDF and receipt
+    deliver_documents()
     ids = {"invoice_id": invoices, "customer_id": customers, "charge_id": charges, "product_id": [product],
            "variant_id": [variant], "location_id": [location], "template_id": templates,
            "batch_id": [batch["batch_id"]], "transaction_id": [txn], "payment_id": [payment]}

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "shared" / "invoicing
 LEVELS = {
     "http": 4,
     "operations": 3, "batches": 3, "recurring": 3,  # the use cases and the two asynchronous engines
+    "documents": 3,  # the PDF renderer and its publisher (the documents function)
     "storage": 2,
     "schemas": 1,
     "domain": 0,

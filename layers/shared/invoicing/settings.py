@@ -28,6 +28,9 @@ class Settings:
     """The role the scheduler invokes it with (RECURRING_SCHEDULER_ROLE_ARN)."""
     recurring_dead_letter_arn: str = ""
     """The schedules' dead-letter queue (RECURRING_DEAD_LETTER_ARN)."""
+    documents_bucket: str = ""
+    """The private bucket of the invoice and receipt PDFs (DOCUMENTS_BUCKET); empty: none, and
+    ``pdf_url`` stays null."""
 
 
 @cache
@@ -40,4 +43,5 @@ def settings() -> Settings:
         recurring_run_function_arn=os.environ.get("RECURRING_RUN_FUNCTION_ARN", ""),
         recurring_scheduler_role_arn=os.environ.get("RECURRING_SCHEDULER_ROLE_ARN", ""),
         recurring_dead_letter_arn=os.environ.get("RECURRING_DEAD_LETTER_ARN", ""),
+        documents_bucket=os.environ.get("DOCUMENTS_BUCKET", ""),
     )

@@ -48,7 +48,7 @@ def create_invoice(business_id: str, body: InvoiceCreate) -> Invoice:
 
 
 def get_invoice(business_id: str, invoice_id: str) -> Invoice:
-    return store.get(business_id, invoice_id).invoice
+    return store.read(business_id, invoice_id)
 
 
 def list_invoices(business_id: str, request: PageRequest, *, sort_by: str, statuses: Sequence[str],

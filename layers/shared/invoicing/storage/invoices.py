@@ -18,7 +18,7 @@ from invoicing.domain.ledger import UNPAID
 from invoicing.domain.lifecycle import invoice_number, transition
 from invoicing.domain.models import Invoice, JournalEntry
 from invoicing.errors import NotFound
-from invoicing.storage import journal, keys, lookup, stock, transactions
+from invoicing.storage import documents, journal, keys, lookup, stock, transactions
 from invoicing.storage.paging import Filter, PageRequest, Partition, QueryPage, condition, query_every, query_page
 from invoicing.storage.retry import LostRace
 from invoicing.storage.table import client, get_item, put_item
@@ -32,6 +32,7 @@ class Stored:
     version: int
     product_ids: frozenset[str]
     number_seq: int
+    pdf_key: str | None = None  # the PDF object of this very version, once rendered
 
 
 def not_found(invoice_id: str) -> NotFound:
@@ -52,7 +53,7 @@ def item_of(invoice: Invoice, *, version: int, product_ids: Iterable[str] = (), 
         keys.GSI5SK: keys.invoice(invoice.id),
         **({keys.GSI6PK: keys.unpaid_invoices(invoice.business_id),
             keys.GSI6SK: keys.unpaid_sort_key(invoice.due_date, invoice.id)} if invoice.status in UNPAID else {}),
-        **invoice.model_dump(),
+        **invoice.model_dump(exclude={"pdf_url"}),  # presigned when read (invoice_of), never stored
         "search_text": search_text(invoice.number, invoice.description, invoice.customer_name),
         "variant_ids": variant_ids or None,  # string sets: the variant_id / product_id filters
         "product_ids": set(product_ids) or None,
@@ -61,9 +62,16 @@ def item_of(invoice: Invoice, *, version: int, product_ids: Iterable[str] = (), 
     }
 
 
+def invoice_of(item: dict[str, Any]) -> Invoice:
+    """The invoice of an item as a read shows it: with ``pdf_url`` when the PDF of this very
+    version exists. (A write answers its new version, whose PDF is not rendered yet: null.)"""
+    return Invoice.model_validate({**item, "pdf_url": documents.pdf_url_of(item)})
+
+
 def stored_of(item: dict[str, Any]) -> Stored:
     return Stored(
         invoice=Invoice.model_validate(item),
+        pdf_key=documents.invoice_pdf_key(item),
         version=int(item.get("version", 1)),
         product_ids=frozenset(item.get("product_ids") or ()),
         number_seq=int(item.get("number_seq", 0)),
@@ -106,6 +114,14 @@ def get(business_id: str, invoice_id: str) -> Stored:
     if item is None:
         raise not_found(invoice_id)
     return stored_of(item)
+
+
+def read(business_id: str, invoice_id: str) -> Invoice:
+    """The invoice as GET shows it (``invoice_of``)."""
+    item = get_item(keys.business(business_id), keys.invoice(invoice_id))
+    if item is None:
+        raise not_found(invoice_id)
+    return invoice_of(item)
 
 
 def _unchanged(stored: Stored) -> dict[str, Any]:
@@ -230,7 +246,7 @@ def list_page(business_id: str, request: PageRequest, *, sort_by: str, invoice_i
         condition("search_text", "contains", search.lower()) if search else None,
     )
     page = query_page(where, request, filter_)
-    return page, [Invoice.model_validate(item) for item in page.items]
+    return page, [invoice_of(item) for item in page.items]
 
 
 UNPAID_ATTRIBUTES = ("id", "number", "customer_id", "customer_name", "status", "currency", "total", "total_paid",

@@ -333,3 +333,26 @@ def recurring_due_through(day: str) -> str:
     """The GSI2SK bound after every ``recurring_due`` of ``day`` or earlier (ids are lower-case
     hex and dashes, so ``~`` sorts after each of them)."""
     return f"{day}#~"
+
+
+# ---------------------------------------------------------------- S3 object keys (DocumentsBucket)
+# Documents live in the stack's private bucket, every key under the business (tenancy in the key,
+# as in the table):
+#
+# | object          | key                                               |
+# |-----------------|---------------------------------------------------|
+# | invoice PDF     | <b>/invoices/<invoice>/v<invoice version>.pdf     |
+# | payment receipt | <b>/invoices/<invoice>/receipts/<payment>.pdf     |
+#
+# An invoice PDF's key names the invoice version it was rendered from: the same state always
+# renders to the same key (a redelivery finds it there), a newer state to a new one. The invoice
+# item records the current one (``pdf_key`` / ``pdf_rendered_for``), the payment item its receipt
+# (``receipt_key``); a payment never changes, so its receipt has one key.
+
+
+def invoice_pdf(business_id: str, invoice_id: str, version: int) -> str:
+    return f"{business_id}/invoices/{invoice_id}/v{version}.pdf"
+
+
+def payment_receipt(business_id: str, invoice_id: str, payment_id: str) -> str:
+    return f"{business_id}/invoices/{invoice_id}/receipts/{payment_id}.pdf"

@@ -1,0 +1,2 @@
+"""Invoice and receipt PDFs: rendered from the table's current state (``render``, pure), kept in
+the stack's private bucket, one object per invoice version and per payment (``publish``)."""
