@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from bench import aws_calls, batch, cold_start, first_request, lists, receivables, units
+from bench import aws_calls, batch, cold_start, documents, first_request, lists, receivables, units
 from devstack import gateway, runtime
 from devstack.emulated import create_tenant, emulated_aws
 from devstack.events import api_event
@@ -213,6 +213,7 @@ def _measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
             if args.batch_items:
                 rows += [row for row in batch.measure(args.batch_items, args.batch_rounds).rows()
                          if "SQS calls" not in row[0]]
+    rows += documents.rows(max(args.rounds, 3))
     rows += first_request.rows(first_request.measure(args.rounds))
     for function, base, mine, ratio in cold_start.measure(args.rounds):  # a report: what a caller waits for is above
         rows.append((f"cold import {function}", f"{ratio:.2f}x ({mine * 1000:.0f} ms vs {base * 1000:.0f} ms)",

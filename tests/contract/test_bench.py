@@ -25,6 +25,7 @@ def test_make_bench_prints_every_measure_and_meets_the_call_targets(capsys: pyte
     assert sorted(m.split(" (")[0] for m in measures if m.startswith("cold first request ")) == sorted(
         f"cold first request {function}" for function in waited_on)
     assert {"batch of 20: API SQS calls", "batch of 20: where the end to end time goes (moto)"} < measures
+    assert {"PDF render, 10 lines", "PDF render, 250 lines"} < measures
     units = next(row for row in rows if row[0] == "| batch of 20: write units against a raw BatchWriteItem (moto)")
     # Computed by DynamoDB's size rules (bench/units.py), so exact: each invoice's own writes cost
     # twice its raw write (a transaction), and the rest is what the batch writes besides.
