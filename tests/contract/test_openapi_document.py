@@ -136,3 +136,36 @@ def test_two_functions_defining_one_model_name_differently_fail_the_generation()
     openapi._check_components_agree([same, same])
     with pytest.raises(ValueError, match="Customer"):
         openapi._check_components_agree([same, {"components": {"schemas": {"Customer": {"type": "string"}}}}])
+
+
+def _request_fields(document: dict[str, Any], node: dict[str, Any], seen: set[str]) -> Any:
+    """(name, schema) of every property and parameter a client sends, $refs followed."""
+    if "$ref" in node:
+        if node["$ref"] in seen:
+            return
+        seen.add(node["$ref"])
+    node = _resolved(document, node)
+    for name, schema in node.get("properties", {}).items():
+        yield name, schema
+        yield from _request_fields(document, schema, seen)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for branch in node.get(key, []):
+            yield from _request_fields(document, branch, seen)
+    if "items" in node:
+        yield from _request_fields(document, node["items"], seen)
+
+
+def test_every_date_a_client_sends_is_declared_a_calendar_date(document: dict[str, Any]) -> None:
+    # Without format: date a schema-driven client or fuzzer sends 0000-00-00 for a date field.
+    sent = []
+    for item in document["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                parameter = _resolved(document, parameter)
+                sent.append((parameter["name"], parameter["schema"]))
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                sent += _request_fields(document, content["schema"], set())
+    dates = [(name, schema) for name, schema in sent if name.endswith("date")]
+    assert {"issue_date", "due_date", "start_date", "as_of_date"} <= {name for name, _ in dates}
+    assert all('"format": "date"' in json.dumps(schema) for _, schema in dates), [
+        name for name, schema in dates if '"format": "date"' not in json.dumps(schema)]

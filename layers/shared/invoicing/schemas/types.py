@@ -56,7 +56,10 @@ PositiveCents = Annotated[Integer, Field(gt=0, le=MAX_CENTS, description="Amount
 Quantity = Annotated[Integer, Field(ge=1, le=MAX_CENTS)]
 DateString = Annotated[
     str,
-    Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-12-31"], description="Calendar date, YYYY-MM-DD"),
+    # format: date tells a schema-driven client it is a calendar date (the pattern alone lets
+    # generators send 0000-00-00, which the validator below rejects).
+    Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-12-31"], description="Calendar date, YYYY-MM-DD",
+          json_schema_extra={"format": "date"}),
     AfterValidator(_calendar_date),
 ]
 Uuid = Annotated[
